@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything the build, the demo and the test suite need on Debian 12.
+# Idempotent: packages already present are left alone. Must run as root.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config python3
+  libssl-dev libsasl2-dev zlib1g-dev
+  clang-14 libclang-rt-14-dev
+  openssl ca-certificates
+  dovecot-imapd dovecot-gssapi
+  cyrus-common cyrus-clients sasl2-bin libsasl2-modules libsasl2-modules-gssapi-mit
+  krb5-kdc krb5-admin-server krb5-user
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# cyrus-imapd (imapd, idled) conflicts with dovecot-imapd, so it is unpacked
+# into a private folder instead of installed; the Cyrus test script runs it from there.
+cyrus_root=${CYRUS_IMAPD_ROOT:-/opt/cyrus-imapd}
+if [ ! -x "$cyrus_root/usr/lib/cyrus/bin/imapd" ]; then
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download cyrus-imapd >/dev/null 2>&1) || { apt-get update -qq && (cd "$tmp" && apt-get download cyrus-imapd >/dev/null); }
+  mkdir -p "$cyrus_root"
+  dpkg-deb -x "$tmp"/cyrus-imapd_*.deb "$cyrus_root"
+  rm -rf "$tmp"
+fi
