@@ -1,0 +1,118 @@
+/*
+ * cyrus/imclient.h - authenticating, callback-driven interface to IMAP servers.
+ *
+ * The first part is the interface of the imclient(3) page, with its types,
+ * constants and signatures.  The second part ("Extensions") adds what a
+ * careful client needs and the page lacks: error strings, limits, bounded
+ * waits and the length of reply text.  See docs/API.md for the whole story.
+ *
+ * The header does not declare fatal(): the application may define it with
+ * either of the two signatures in use, void fatal(const char *, int) or
+ * void fatal(char *, int), and a declaration here would clash with one.
+ */
+#ifndef CYRUS_IMCLIENT_H
+#define CYRUS_IMCLIENT_H
+
+#include <stddef.h>
+#include <stdio.h> /* programs written for imclient(3) expect it from here */
+#include <cyrus/sasl.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct imclient;
+
+/*
+ * An untagged reply, a continuation request, or the completion of a command.
+ * keyword: "EXISTS", "FETCH", "OK", "NO", "BAD", "EOF", "+" ... (upper case).
+ * msgno:   the number before the keyword of an untagged reply, else -1.
+ * text:    what follows the keyword; any literal of the reply is inline,
+ *          its "{n}\r\n" header included.  NUL-terminated and writable
+ *          until the callback returns.
+ * textlen: the length of text, which may itself hold NUL bytes from a literal.
+ */
+struct imclient_reply {
+    char *keyword;
+    long msgno;
+    char *text;
+    size_t textlen; /* extension: true length of text */
+};
+
+typedef void imclient_proc_t(struct imclient *imclient, void *rock,
+                             struct imclient_reply *reply);
+
+/* Flags of imclient_addcallback() */
+#define CALLBACK_NUMBERED  1 /* the entry takes replies that carry a number */
+#define CALLBACK_NOLITERAL 2 /* deliver only the first line; skip any literal */
+
+/* Flags of imclient_setflags() / imclient_clearflags() */
+#define IMCLIENT_CONN_NONSYNCLITERAL 1 /* server has LITERAL+: send {n+} */
+
+int imclient_connect(struct imclient **imclient, const char *host,
+                     const char *port);
+void imclient_close(struct imclient *imclient);
+void imclient_setflags(struct imclient *imclient, int flags);
+void imclient_clearflags(struct imclient *imclient, int flags);
+char *imclient_servername(struct imclient *imclient);
+void imclient_addcallback(struct imclient *imclient, ...);
+void imclient_send(struct imclient *imclient, imclient_proc_t *finishproc,
+                   void *finishrock, const char *fmt, ...);
+void imclient_getselectinfo(struct imclient *imclient, int *fd,
+                            int *wanttowrite);
+void imclient_processoneevent(struct imclient *imclient);
+int imclient_authenticate(struct imclient *imclient,
+                          struct sasl_client **availmech, const char *service,
+                          const char *user, int protallowed);
+int imclient_havetls(void);
+int imclient_starttls(struct imclient *imclient, char *cert_file,
+                      char *key_file, char *CAfile, char *CApath);
+
+/* ---------------------------------------------------------------------------
+ * Extensions
+ * ------------------------------------------------------------------------- */
+
+/*
+ * Why the connection failed or closed, or why the last imclient_send() was
+ * refused; "" when nothing went wrong.  Valid until the next call on the
+ * connection.
+ */
+const char *imclient_error(struct imclient *imclient);
+
+/* Nonzero while the connection is open (before EOF was delivered). */
+int imclient_isopen(struct imclient *imclient);
+
+/*
+ * Like imclient_processoneevent(), but waits at most timeout_ms
+ * milliseconds (-1: no limit of its own).  Returns 1 when it handled an
+ * event, 0 when the time ran out, -1 when the connection is closed.
+ */
+int imclient_processoneevent_timeout(struct imclient *imclient,
+                                     int timeout_ms);
+
+/*
+ * Per-connection limits.  Exceeding one closes the connection with a clear
+ * error; every pending command then gets EOF.  Zero in a field passed to
+ * imclient_setlimits() means "keep the current value".
+ */
+struct imclient_limits {
+    size_t max_line;     /* one protocol line, without literals (1 MiB) */
+    size_t max_literal;  /* one literal (64 MiB) */
+    size_t max_reply;    /* one reply as delivered to a callback (64 MiB) */
+    int timeout_ms;      /* silence tolerated while a command waits for its
+                            reply, and the time allowed to connect (120000);
+                            -1: wait forever */
+};
+void imclient_getlimits(struct imclient *imclient,
+                        struct imclient_limits *limits);
+void imclient_setlimits(struct imclient *imclient,
+                        const struct imclient_limits *limits);
+
+/* Library defaults, for callers that want to start from them. */
+void imclient_defaultlimits(struct imclient_limits *limits);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CYRUS_IMCLIENT_H */

@@ -1,0 +1,32 @@
+/*
+ * cyrus/sasl.h - authentication mechanism descriptors for imclient_authenticate().
+ *
+ * An application passes imclient_authenticate() a NULL-terminated array of
+ * pointers to these descriptors, in order of preference.  The descriptors
+ * themselves are defined by the library; applications only take their
+ * addresses.  The mechanisms run through Cyrus SASL (libsasl2).
+ */
+#ifndef CYRUS_SASL_H
+#define CYRUS_SASL_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Security layers an application accepts after authentication (bitmask). */
+#define SASL_PROT_NONE      0x01 /* no layer: authentication only */
+#define SASL_PROT_INTEGRITY 0x02 /* integrity protection */
+#define SASL_PROT_PRIVACY   0x04 /* integrity and confidentiality */
+#define SASL_PROT_ANY       (SASL_PROT_NONE | SASL_PROT_INTEGRITY | SASL_PROT_PRIVACY)
+
+/* One SASL mechanism as the library offers it. */
+struct sasl_client {
+    const char *name;  /* IANA mechanism name, e.g. "GSSAPI" */
+    int maxssf;        /* strongest security layer it can negotiate (0: none) */
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CYRUS_SASL_H */

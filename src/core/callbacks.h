@@ -1,0 +1,42 @@
+/*
+ * The untagged-reply callback table of imclient_addcallback().
+ *
+ * An entry is keyed by keyword (compared without regard to case, as IMAP
+ * keywords are) and by whether it takes numbered replies.  Keyword "" is the
+ * default that takes what no other entry does.  An entry whose proc is NULL
+ * swallows its replies.
+ */
+#ifndef IMC_CALLBACKS_H
+#define IMC_CALLBACKS_H
+
+#include <stddef.h>
+
+#include "cyrus/imclient.h"
+
+struct imc_callback {
+    char *keyword;
+    int flags;
+    imclient_proc_t *proc;
+    void *rock;
+};
+
+struct imc_callbacks {
+    struct imc_callback *entries;
+    size_t count, cap;
+};
+
+void imc_callbacks_init(struct imc_callbacks *t);
+void imc_callbacks_free(struct imc_callbacks *t);
+/* Add an entry, or replace the one with the same keyword and NUMBERED flag. */
+void imc_callbacks_set(struct imc_callbacks *t, const char *keyword, int flags,
+                       imclient_proc_t *proc, void *rock);
+/* The entry with exactly this keyword and NUMBERED flag, or NULL. */
+const struct imc_callback *imc_callbacks_get(const struct imc_callbacks *t,
+                                             const char *keyword, size_t kwlen,
+                                             int numbered);
+/* The entry for a reply: exact keyword first, then the default; NULL if none. */
+const struct imc_callback *imc_callbacks_find(const struct imc_callbacks *t,
+                                              const char *keyword, size_t kwlen,
+                                              int numbered);
+
+#endif

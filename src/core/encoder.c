@@ -1,0 +1,166 @@
+#include "core/encoder.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+int imc_is_atom(const char *s, size_t len)
+{
+    if (len == 0)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= ' ' || c >= 0x7f || c == '(' || c == ')' || c == '{' || c == '"')
+            return 0;
+    }
+    return 1;
+}
+
+enum imc_astring_form imc_astring_form(const char *s, size_t len)
+{
+    if (len >= IMC_QUOTED_MAX)
+        return IMC_FORM_LITERAL;
+    int quote = len == 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        /* CR, LF and NUL cannot appear in a quoted string; 8-bit bytes are
+         * only allowed there after UTF8=ACCEPT, which we do not assume. */
+        if (c == '\r' || c == '\n' || c == '\0' || c >= 0x80)
+            return IMC_FORM_LITERAL;
+        /* Anything that ends or changes the meaning of an ASTRING-CHAR run. */
+        if (c <= ' ' || c == 0x7f || c == '(' || c == ')' || c == '{' ||
+            c == '%' || c == '*' || c == '"' || c == '\\')
+            quote = 1;
+    }
+    /* An atom NIL would read as "no string" wherever an nstring is allowed. */
+    if (len == 3 && strncasecmp(s, "NIL", 3) == 0)
+        quote = 1;
+    return quote ? IMC_FORM_QUOTED : IMC_FORM_ATOM;
+}
+
+static void append_literal(struct imc_outq *q, uint64_t tag, int nonsync,
+                           const char *s, size_t len)
+{
+    char head[32];
+    int n = snprintf(head, sizeof head, "{%zu%s}\r\n", len, nonsync ? "+" : "");
+    imc_outq_append(q, head, (size_t)n);
+    if (!nonsync)
+        imc_outq_barrier(q, tag);
+    imc_outq_append(q, s, len);
+}
+
+static void append_quoted(struct imc_outq *q, const char *s, size_t len)
+{
+    imc_outq_append(q, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"' || s[i] == '\\') {
+            imc_outq_append(q, s + run, i - run);
+            imc_outq_append(q, "\\", 1);
+            run = i;
+        }
+    }
+    imc_outq_append(q, s + run, len - run);
+    imc_outq_append(q, "\"", 1);
+}
+
+void imc_encode_astring(struct imc_outq *q, uint64_t tag, int nonsync,
+                        const char *s, size_t len)
+{
+    switch (imc_astring_form(s, len)) {
+    case IMC_FORM_ATOM:
+        imc_outq_append(q, s, len);
+        break;
+    case IMC_FORM_QUOTED:
+        append_quoted(q, s, len);
+        break;
+    case IMC_FORM_LITERAL:
+        append_literal(q, tag, nonsync, s, len);
+        break;
+    }
+}
+
+static int refuse(char *err, size_t errlen, const char *fmt, const char *what)
+{
+    snprintf(err, errlen, "imclient_send: %s in format \"%.40s\"", what, fmt);
+    return -1;
+}
+
+static int encode_arg(struct imc_outq *q, uint64_t tag, int nonsync, char conv,
+                      va_list *ap, char *err, size_t errlen, const char *fmt)
+{
+    char num[32];
+    int n;
+    switch (conv) {
+    case '%':
+        imc_outq_append(q, "%", 1);
+        return 0;
+    case 'd':
+        n = snprintf(num, sizeof num, "%d", va_arg(*ap, int));
+        imc_outq_append(q, num, (size_t)n);
+        return 0;
+    case 'u':
+        n = snprintf(num, sizeof num, "%u", va_arg(*ap, unsigned int));
+        imc_outq_append(q, num, (size_t)n);
+        return 0;
+    case 'a': {
+        const char *s = va_arg(*ap, const char *);
+        if (!s)
+            return refuse(err, errlen, fmt, "NULL atom");
+        if (!imc_is_atom(s, strlen(s)))
+            return refuse(err, errlen, fmt, "%a argument is not an atom");
+        imc_outq_append(q, s, strlen(s));
+        return 0;
+    }
+    case 's': {
+        const char *s = va_arg(*ap, const char *);
+        if (!s)
+            return refuse(err, errlen, fmt, "NULL string");
+        imc_encode_astring(q, tag, nonsync, s, strlen(s));
+        return 0;
+    }
+    case 'v': {
+        char *const *v = va_arg(*ap, char *const *);
+        if (!v)
+            return refuse(err, errlen, fmt, "NULL array");
+        for (size_t i = 0; v[i]; i++) {
+            if (i > 0)
+                imc_outq_append(q, " ", 1);
+            imc_encode_astring(q, tag, nonsync, v[i], strlen(v[i]));
+        }
+        return 0;
+    }
+    default:
+        return refuse(err, errlen, fmt, "unknown %-sequence");
+    }
+}
+
+int imc_encode_command(struct imc_outq *q, uint64_t tag, int nonsync,
+                       char *err, size_t errlen, const char *fmt, va_list ap)
+{
+    struct imc_outq_mark mark = imc_outq_mark(q);
+    char tagbuf[32];
+    int n = snprintf(tagbuf, sizeof tagbuf, "%llu ", (unsigned long long)tag);
+    imc_outq_append(q, tagbuf, (size_t)n);
+
+    va_list args;
+    va_copy(args, ap);
+    const char *run = fmt;
+    for (const char *p = fmt; *p; p++) {
+        if (*p != '%')
+            continue;
+        imc_outq_append(q, run, (size_t)(p - run));
+        if (encode_arg(q, tag, nonsync, p[1], &args, err, errlen, fmt) < 0) {
+            va_end(args);
+            imc_outq_rollback(q, mark);
+            return -1;
+        }
+        p++;
+        run = p + 1;
+    }
+    imc_outq_append(q, run, strlen(run));
+    va_end(args);
+    imc_outq_append(q, "\r\n", 2);
+    imc_outq_end_command(q, tag);
+    return 0;
+}

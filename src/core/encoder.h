@@ -1,0 +1,44 @@
+/*
+ * The command encoder: turns imclient_send()'s format and arguments into
+ * protocol bytes in the output queue.
+ *
+ *   %%  a percent sign
+ *   %a  an atom, sent as is after checking it is one (see imc_is_atom)
+ *   %s  an astring: atom, quoted string or literal, whichever the bytes allow
+ *   %d  int in decimal;  %u  unsigned int in decimal
+ *   %v  NULL-terminated char *[] written as space-separated astrings
+ *
+ * A literal is "{n}\r\n" followed by a barrier (the rest waits for "+"), or
+ * "{n+}\r\n" without one when the server accepts non-synchronizing literals.
+ */
+#ifndef IMC_ENCODER_H
+#define IMC_ENCODER_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/outqueue.h"
+
+enum imc_astring_form { IMC_FORM_ATOM, IMC_FORM_QUOTED, IMC_FORM_LITERAL };
+
+/* Strings this long or longer always go as literals. */
+#define IMC_QUOTED_MAX 1024
+
+/* Nonzero if s (len bytes) may be sent verbatim where an atom-like token is
+ * expected: printable ASCII without space, parentheses, '{' or '"'. */
+int imc_is_atom(const char *s, size_t len);
+enum imc_astring_form imc_astring_form(const char *s, size_t len);
+
+/*
+ * Append "<tag> <command>\r\n" to q.  Returns 0, or -1 with a reason in err
+ * (an invalid atom, an unknown %-sequence, a NULL string) and q unchanged.
+ */
+int imc_encode_command(struct imc_outq *q, uint64_t tag, int nonsync,
+                       char *err, size_t errlen, const char *fmt, va_list ap);
+
+/* Append one astring in the form imc_astring_form() picks. */
+void imc_encode_astring(struct imc_outq *q, uint64_t tag, int nonsync,
+                        const char *s, size_t len);
+
+#endif

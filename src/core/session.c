@@ -1,0 +1,334 @@
+#include "core/session.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/encoder.h"
+
+void imclient_defaultlimits(struct imclient_limits *l)
+{
+    l->max_line = 1u << 20;
+    l->max_literal = 64u << 20;
+    l->max_reply = 64u << 20;
+    l->timeout_ms = 120000;
+}
+
+void imc_session_init(struct imc_session *s, struct imclient *owner)
+{
+    memset(s, 0, sizeof *s);
+    s->owner = owner;
+    imclient_defaultlimits(&s->limits);
+    imc_framer_init(&s->framer, s->limits.max_line, s->limits.max_literal);
+    imc_tagtable_init(&s->pending);
+    imc_callbacks_init(&s->callbacks);
+    imc_outq_init(&s->out);
+    imc_buf_init(&s->reply);
+    s->next_tag = 1;
+    /* The default entry: replies nobody asked for are dropped until the
+     * application installs its own "" callback. */
+    imc_callbacks_set(&s->callbacks, "", 0, NULL, NULL);
+}
+
+void imc_session_free(struct imc_session *s)
+{
+    imc_framer_free(&s->framer);
+    imc_tagtable_free(&s->pending);
+    imc_callbacks_free(&s->callbacks);
+    imc_outq_free(&s->out);
+    imc_buf_free(&s->reply);
+}
+
+void imc_session_setlimits(struct imc_session *s, const struct imclient_limits *l)
+{
+    if (l->max_line)
+        s->limits.max_line = l->max_line;
+    if (l->max_literal)
+        s->limits.max_literal = l->max_literal;
+    if (l->max_reply)
+        s->limits.max_reply = l->max_reply;
+    if (l->timeout_ms)
+        s->limits.timeout_ms = l->timeout_ms;
+    imc_framer_setlimits(&s->framer, s->limits.max_line, s->limits.max_literal);
+}
+
+void imc_session_set_continuation(struct imc_session *s, imc_continuation_fn *fn,
+                                  void *rock)
+{
+    s->cont = fn;
+    s->cont_rock = rock;
+}
+
+size_t imc_session_inflight(const struct imc_session *s)
+{
+    return s->pending.count;
+}
+
+/* Replies the library makes up (EOF, refusals) get writable storage, since a
+ * callback may overwrite what it is given. */
+static void deliver_made_up(struct imc_session *s, imclient_proc_t *proc, void *rock,
+                            const char *keyword, char *text)
+{
+    if (!proc)
+        return;
+    snprintf(s->scratch, sizeof s->scratch, "%s", keyword);
+    struct imclient_reply r = { s->scratch, -1, text, strlen(text) };
+    proc(s->owner, rock, &r);
+}
+
+static void deliver_eof_to_all(struct imc_session *s)
+{
+    size_t n;
+    struct imc_command *all = imc_tagtable_drain(&s->pending, &n);
+    for (size_t i = 0; i < n; i++) {
+        char empty[1] = "";
+        deliver_made_up(s, all[i].finish, all[i].rock, "EOF", empty);
+    }
+    free(all);
+}
+
+void imc_session_fail(struct imc_session *s, const char *fmt, ...)
+{
+    if (!s->failed) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(s->error, sizeof s->error, fmt, ap);
+        va_end(ap);
+        s->failed = 1;
+    }
+    imc_outq_free(&s->out);
+    imc_outq_init(&s->out);
+    imc_buf_free(&s->reply);
+    s->resp = IMC_RESP_NONE;
+    /* Commands sent from EOF callbacks are refused at once, so this ends. */
+    while (s->pending.count > 0)
+        deliver_eof_to_all(s);
+}
+
+int imc_session_send(struct imc_session *s, imclient_proc_t *finish, void *rock,
+                     const char *fmt, va_list ap)
+{
+    char empty[1] = "";
+    if (s->failed) {
+        deliver_made_up(s, finish, rock, "EOF", empty);
+        return -1;
+    }
+    uint64_t tag = s->next_tag++;
+    struct imc_command cmd = { tag, finish, rock, imc_outq_end(&s->out) };
+    char why[200];
+    if (imc_encode_command(&s->out, tag, s->flags & IMCLIENT_CONN_NONSYNCLITERAL,
+                           why, sizeof why, fmt, ap) < 0) {
+        snprintf(s->error, sizeof s->error, "%s", why);
+        char text[sizeof why + 16];
+        snprintf(text, sizeof text, "[CLIENTBUG] %s", why);
+        deliver_made_up(s, finish, rock, "BAD", text);
+        return -1;
+    }
+    imc_tagtable_add(&s->pending, &cmd);
+    return 0;
+}
+
+const char *imc_session_output(const struct imc_session *s, size_t *len)
+{
+    return imc_outq_writable(&s->out, len);
+}
+
+void imc_session_written(struct imc_session *s, size_t n)
+{
+    imc_outq_consume(&s->out, n);
+}
+
+int imc_session_has_output(const struct imc_session *s)
+{
+    return imc_outq_pending(&s->out) > 0;
+}
+
+/* ---- receiving ---------------------------------------------------------- */
+
+static int collect(struct imc_session *s, const char *data, size_t len)
+{
+    if (s->reply.len + len > s->limits.max_reply) {
+        imc_session_fail(s, "reply larger than the limit of %zu bytes",
+                         s->limits.max_reply);
+        return -1;
+    }
+    imc_buf_append(&s->reply, data, len);
+    return 0;
+}
+
+/* Split the collected reply in place: NUL after the keyword, keyword in
+ * upper case, text NUL-terminated. */
+static struct imclient_reply make_reply(struct imc_session *s, char *buf, size_t len)
+{
+    struct imc_reply_head *h = &s->head;
+    struct imclient_reply r;
+    buf[len] = '\0';
+    r.keyword = buf + h->kw_start;
+    r.keyword[h->kw_len] = '\0';
+    for (size_t i = 0; i < h->kw_len; i++)
+        r.keyword[i] = (char)toupper((unsigned char)r.keyword[i]);
+    r.msgno = h->msgno;
+    r.text = buf + (h->text_start <= len ? h->text_start : len);
+    r.textlen = len - (size_t)(r.text - buf);
+    return r;
+}
+
+static void dispatch_continuation(struct imc_session *s, struct imclient_reply *r)
+{
+    if (imc_outq_waiting(&s->out)) {
+        imc_outq_release(&s->out);
+        return;
+    }
+    if (s->cont) {
+        if (s->cont(s->cont_rock, r->text, r->textlen) < 0)
+            imc_session_fail(s, "%s", s->error[0] ? s->error : "continuation refused");
+        return;
+    }
+    /* Unsolicited (IDLE's "+ idling", for one): only an explicit "+" entry
+     * sees it; it is not an untagged reply, so the default does not. */
+    const struct imc_callback *e = imc_callbacks_get(&s->callbacks, "+", 1, 0);
+    if (e && e->proc) {
+        r->keyword = s->scratch;
+        snprintf(s->scratch, sizeof s->scratch, "+");
+        e->proc(s->owner, e->rock, r);
+    }
+}
+
+/* Shift the start offsets of commands queued behind dropped bytes. */
+static void shift_starts(struct imc_session *s, uint64_t from, uint64_t cut)
+{
+    for (size_t i = 0; i < s->pending.cap; i++) {
+        struct imc_command *c = &s->pending.slots[i];
+        if (c->tag != 0 && c->start >= from)
+            c->start -= cut;
+    }
+}
+
+static void dispatch_tagged(struct imc_session *s, struct imclient_reply *r)
+{
+    struct imc_command cmd;
+    if (imc_tagtable_remove(&s->pending, s->head.tag, &cmd) < 0)
+        return; /* checked when the first line arrived */
+    /* A tagged reply instead of "+": the server will not read the rest of
+     * the command, so it must not be sent. */
+    for (size_t i = 0; i < s->out.nbarriers; i++) {
+        struct imc_barrier *b = &s->out.barriers[i];
+        if (b->tag == cmd.tag) {
+            uint64_t from = b->at, cut = b->end - b->at;
+            imc_outq_cancel(&s->out, cmd.tag);
+            shift_starts(s, from, cut);
+            break;
+        }
+    }
+    if (cmd.finish)
+        cmd.finish(s->owner, cmd.rock, r);
+}
+
+static void dispatch(struct imc_session *s)
+{
+    size_t len = s->reply.len;
+    imc_buf_reserve(&s->reply, 0);
+    struct imclient_reply r = make_reply(s, s->reply.data, len);
+    switch (s->head.kind) {
+    case IMC_REPLY_UNTAGGED:
+        if (s->resp_proc)
+            s->resp_proc(s->owner, s->resp_rock, &r);
+        break;
+    case IMC_REPLY_TAGGED:
+        dispatch_tagged(s, &r);
+        break;
+    case IMC_REPLY_CONTINUATION:
+        dispatch_continuation(s, &r);
+        break;
+    }
+}
+
+/* The first line of a response decides where it goes and whether its
+ * literals are kept. */
+static int begin_response(struct imc_session *s, const struct imc_frame *fr)
+{
+    char why[160];
+    if (imc_reply_parse(fr->data, fr->len, &s->head, why, sizeof why) < 0) {
+        imc_session_fail(s, "protocol error: %s", why);
+        return -1;
+    }
+    s->reply.len = 0;
+    s->resp = IMC_RESP_COLLECT;
+    s->resp_proc = NULL;
+
+    if (s->head.kind == IMC_REPLY_TAGGED) {
+        const struct imc_command *c = imc_tagtable_find(&s->pending, s->head.tag);
+        if (!c || c->start >= imc_outq_sent(&s->out)) {
+            imc_session_fail(s, "protocol error: reply for tag %llu, which is not "
+                             "in flight", (unsigned long long)s->head.tag);
+            return -1;
+        }
+        return 0;
+    }
+    if (s->head.kind != IMC_REPLY_UNTAGGED)
+        return 0;
+
+    const struct imc_callback *e = imc_callbacks_find(
+        &s->callbacks, fr->data + s->head.kw_start, s->head.kw_len, s->head.msgno >= 0);
+    if (!e || !e->proc) {
+        s->resp = IMC_RESP_SKIP; /* nobody listens: keep nothing */
+        return 0;
+    }
+    s->resp_proc = e->proc;
+    s->resp_rock = e->rock;
+    if (fr->literal && (e->flags & CALLBACK_NOLITERAL)) {
+        /* The entry wants the first line only; the literal and the rest of
+         * the response are still framed (and skipped), never read as lines. */
+        if (collect(s, fr->data, fr->len) < 0)
+            return -1;
+        dispatch(s);
+        s->resp = IMC_RESP_SKIP;
+    }
+    return 0;
+}
+
+static int on_line(struct imc_session *s, const struct imc_frame *fr)
+{
+    if (fr->first && begin_response(s, fr) < 0)
+        return -1;
+    if (s->resp == IMC_RESP_COLLECT &&
+        collect(s, fr->data, fr->len + (fr->literal ? fr->eol_len : 0)) < 0)
+        return -1;
+    if (!fr->literal) {
+        if (s->resp == IMC_RESP_COLLECT)
+            dispatch(s);
+        s->resp = IMC_RESP_NONE;
+        /* Keep a huge reply's buffer from pinning memory after it is gone. */
+        if (s->reply.cap > (1u << 20)) {
+            imc_buf_free(&s->reply);
+        }
+    }
+    return s->failed ? -1 : 0;
+}
+
+int imc_session_feed(struct imc_session *s, const char *data, size_t len)
+{
+    while (!s->failed) {
+        struct imc_frame fr;
+        size_t used = imc_framer_next(&s->framer, data, len, &fr);
+        data += used;
+        len -= used;
+        switch (fr.kind) {
+        case IMC_FRAME_NEED_MORE:
+            return 0;
+        case IMC_FRAME_ERROR:
+            imc_session_fail(s, "protocol error: %s", imc_framer_error(&s->framer));
+            return -1;
+        case IMC_FRAME_LINE:
+            if (on_line(s, &fr) < 0)
+                return -1;
+            break;
+        case IMC_FRAME_LITERAL:
+            if (s->resp == IMC_RESP_COLLECT && collect(s, fr.data, fr.len) < 0)
+                return -1;
+            break;
+        }
+    }
+    return -1;
+}

@@ -1,0 +1,86 @@
+/*
+ * The protocol session: everything imclient does that is not I/O.
+ *
+ * Bytes from the server go in through imc_session_feed(), which frames them,
+ * matches replies to commands and callbacks and runs the callbacks.
+ * Commands go in through imc_session_send(); the bytes to write come out of
+ * imc_session_output() and are acknowledged with imc_session_written().
+ * No system call, TLS or SASL function is made here, so tests drive a
+ * session with byte strings alone.
+ */
+#ifndef IMC_SESSION_H
+#define IMC_SESSION_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/callbacks.h"
+#include "core/framer.h"
+#include "core/outqueue.h"
+#include "core/reply.h"
+#include "core/tagtable.h"
+#include "cyrus/imclient.h"
+#include "util/buf.h"
+
+/* Takes continuation requests while an exchange such as AUTHENTICATE owns
+ * them; returns 0, or -1 to fail the session with the error it set. */
+typedef int imc_continuation_fn(void *rock, const char *text, size_t len);
+
+struct imc_session {
+    struct imclient *owner; /* first argument of every callback */
+    int flags;              /* IMCLIENT_CONN_* */
+    struct imclient_limits limits;
+    struct imc_framer framer;
+    struct imc_tagtable pending;
+    struct imc_callbacks callbacks;
+    struct imc_outq out;
+    uint64_t next_tag;
+
+    /* The response being received. */
+    enum { IMC_RESP_NONE, IMC_RESP_COLLECT, IMC_RESP_SKIP } resp;
+    struct imc_reply_head head;
+    imclient_proc_t *resp_proc;
+    void *resp_rock;
+    struct imc_buf reply;
+
+    imc_continuation_fn *cont;
+    void *cont_rock;
+
+    int failed; /* no more input is accepted; pending commands got EOF */
+    char error[256];
+    char scratch[8]; /* writable keyword/text for replies we make up */
+};
+
+void imc_session_init(struct imc_session *s, struct imclient *owner);
+void imc_session_free(struct imc_session *s);
+void imc_session_setlimits(struct imc_session *s, const struct imclient_limits *l);
+
+/* Returns 0, or -1 once the session has failed (see error). */
+int imc_session_feed(struct imc_session *s, const char *data, size_t len);
+
+/*
+ * Queue a command.  Returns 0 when queued.  Returns -1 when the command was
+ * refused (bad format or argument: finish already ran with "BAD") or the
+ * session is closed (finish already ran with "EOF").
+ */
+int imc_session_send(struct imc_session *s, imclient_proc_t *finish, void *rock,
+                     const char *fmt, va_list ap);
+
+const char *imc_session_output(const struct imc_session *s, size_t *len);
+void imc_session_written(struct imc_session *s, size_t n);
+/* Nonzero when bytes are queued, whether or not they may go yet. */
+int imc_session_has_output(const struct imc_session *s);
+
+/* Commands waiting for their tagged reply. */
+size_t imc_session_inflight(const struct imc_session *s);
+
+/* Mark the session failed with a reason (first reason wins) and give every
+ * pending command EOF.  Queued output is dropped. */
+void imc_session_fail(struct imc_session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+void imc_session_set_continuation(struct imc_session *s, imc_continuation_fn *fn,
+                                  void *rock);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * The commands in flight, keyed by tag.  Open addressing with linear probing
+ * and backward-shift deletion: lookups cost the same with ten commands in
+ * flight or a hundred thousand.
+ */
+#ifndef IMC_TAGTABLE_H
+#define IMC_TAGTABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cyrus/imclient.h"
+
+struct imc_command {
+    uint64_t tag;
+    imclient_proc_t *finish;
+    void *rock;
+    uint64_t start;  /* stream offset of the command's first byte */
+};
+
+struct imc_tagtable {
+    struct imc_command *slots; /* tag 0 marks an empty slot */
+    size_t cap;                /* power of two */
+    size_t count;
+};
+
+void imc_tagtable_init(struct imc_tagtable *t);
+void imc_tagtable_free(struct imc_tagtable *t);
+void imc_tagtable_add(struct imc_tagtable *t, const struct imc_command *cmd);
+struct imc_command *imc_tagtable_find(struct imc_tagtable *t, uint64_t tag);
+/* Remove tag; copies the entry to *out.  Returns 0, or -1 if absent. */
+int imc_tagtable_remove(struct imc_tagtable *t, uint64_t tag, struct imc_command *out);
+/* Remove every entry into a new array sorted by tag; *n gets the count. */
+struct imc_command *imc_tagtable_drain(struct imc_tagtable *t, size_t *n);
+
+#endif

@@ -1,0 +1,317 @@
+/*
+ * The imclient(3) façade: binds a protocol session (core/) to a transport
+ * stack (transport/) and runs the event loop the page describes.
+ */
+#include "imclient_internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cyrus/xmalloc.h"
+#include "transport/socket.h"
+
+#define READ_CHUNK (64 * 1024)
+/* imclient_close() gives queued output (a LOGOUT) at most this long. */
+#define CLOSE_FLUSH_MS 2000
+
+long imc_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+int imclient_connect(struct imclient **imclient, const char *host, const char *port)
+{
+    struct imclient_limits defaults;
+    imclient_defaultlimits(&defaults);
+    char err[256];
+    int fd;
+    *imclient = NULL;
+    if (!host)
+        return -1;
+    int r = imc_socket_connect(host, port, defaults.timeout_ms, &fd, err, sizeof err);
+    if (r != 0)
+        return r;
+
+    struct imclient *c = xzmalloc(sizeof *c);
+    imc_session_init(&c->session, c);
+    c->transport = imc_socket_transport_new(fd);
+    c->servername = xstrdup(host);
+    c->readbuf = xmalloc(READ_CHUNK);
+    c->readcap = READ_CHUNK;
+    c->last_activity = imc_now_ms();
+    *imclient = c;
+    return 0;
+}
+
+/* Close the socket once the session has failed; EOF has been delivered. */
+static void drop_transport(struct imclient *c)
+{
+    imc_transport_destroy(c->transport);
+    c->transport = NULL;
+}
+
+void imc_fail(struct imclient *c, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    c->depth++;
+    imc_session_fail(&c->session, "%s", msg);
+    c->depth--;
+    drop_transport(c);
+}
+
+/* Write what the session lets go now, until the socket would block. */
+int imc_flush(struct imclient *c)
+{
+    while (c->transport) {
+        size_t len;
+        const char *out = imc_session_output(&c->session, &len);
+        if (len == 0)
+            return 0;
+        ssize_t n = imc_transport_write(c->transport, out, len);
+        if (n > 0) {
+            imc_session_written(&c->session, (size_t)n);
+            continue;
+        }
+        if (n < 0 && errno == EAGAIN)
+            return 0;
+        imc_fail(c, "writing to %s: %s", c->servername,
+                 c->transport->error[0] ? c->transport->error : strerror(errno));
+        return -1;
+    }
+    return -1;
+}
+
+/* Read once and hand the bytes to the session (which runs callbacks). */
+static int read_once(struct imclient *c)
+{
+    ssize_t n = imc_transport_read(c->transport, c->readbuf, c->readcap);
+    if (n < 0 && errno == EAGAIN)
+        return 0;
+    if (n <= 0) {
+        if (n == 0)
+            imc_fail(c, "connection closed by %s", c->servername);
+        else
+            imc_fail(c, "reading from %s: %s", c->servername,
+                     c->transport->error[0] ? c->transport->error : strerror(errno));
+        return -1;
+    }
+    c->last_activity = imc_now_ms();
+    c->depth++;
+    int r = imc_session_feed(&c->session, c->readbuf, (size_t)n);
+    c->depth--;
+    if (r < 0) {
+        drop_transport(c);
+        return -1;
+    }
+    /* Callbacks may have queued commands. */
+    return imc_flush(c);
+}
+
+static int wants_write(struct imclient *c)
+{
+    size_t len;
+    imc_session_output(&c->session, &len);
+    return len > 0 || (imc_transport_wants(c->transport) & IMC_WANT_WRITE);
+}
+
+/* How long poll() may wait: the caller's bound, cut short by the command
+ * timeout while a command waits for its reply.  Sets *idle when the command
+ * timeout is what limits the wait. */
+static int wait_budget(struct imclient *c, int timeout_ms, int *idle)
+{
+    int limit = c->session.limits.timeout_ms;
+    *idle = 0;
+    if (limit <= 0 || imc_session_inflight(&c->session) == 0)
+        return timeout_ms;
+    long left = c->last_activity + limit - imc_now_ms();
+    if (left < 0)
+        left = 0;
+    if (timeout_ms < 0 || left <= timeout_ms) {
+        *idle = 1;
+        return (int)left;
+    }
+    return timeout_ms;
+}
+
+static int process(struct imclient *c, int timeout_ms)
+{
+    if (!c->transport)
+        return -1;
+    if (imc_flush(c) < 0)
+        return -1;
+    if (imc_transport_buffered(c->transport) > 0)
+        return read_once(c) < 0 ? -1 : 1;
+
+    int idle;
+    int wait = wait_budget(c, timeout_ms, &idle);
+    struct pollfd p = { c->transport->fd, POLLIN, 0 };
+    if (wants_write(c))
+        p.events |= POLLOUT;
+    int n = poll(&p, 1, wait);
+    if (n < 0 && errno == EINTR)
+        return 1;
+    if (n < 0) {
+        imc_fail(c, "poll: %s", strerror(errno));
+        return -1;
+    }
+    if (n == 0) {
+        if (!idle)
+            return 0;
+        imc_fail(c, "timed out: no reply from %s in %d ms", c->servername,
+                 c->session.limits.timeout_ms);
+        return -1;
+    }
+    if ((p.revents & POLLOUT) && imc_flush(c) < 0)
+        return -1;
+    if (p.revents & (POLLIN | POLLHUP | POLLERR))
+        return read_once(c) < 0 ? -1 : 1;
+    return 1;
+}
+
+static void destroy(struct imclient *c);
+
+int imclient_processoneevent_timeout(struct imclient *imclient, int timeout_ms)
+{
+    struct imclient *c = imclient;
+    int r = process(c, timeout_ms);
+    if (c->close_requested && c->depth == 0) {
+        destroy(c);
+        return -1;
+    }
+    return r;
+}
+
+void imclient_processoneevent(struct imclient *imclient)
+{
+    imclient_processoneevent_timeout(imclient, -1);
+}
+
+void imclient_send(struct imclient *imclient, imclient_proc_t *finishproc,
+                   void *finishrock, const char *fmt, ...)
+{
+    struct imclient *c = imclient;
+    if (imc_session_inflight(&c->session) == 0)
+        c->last_activity = imc_now_ms();
+    va_list ap;
+    va_start(ap, fmt);
+    c->depth++;
+    int r = imc_session_send(&c->session, finishproc, finishrock, fmt, ap);
+    c->depth--;
+    va_end(ap);
+    if (r == 0)
+        imc_flush(c);
+    if (c->close_requested && c->depth == 0)
+        destroy(c);
+}
+
+void imclient_getselectinfo(struct imclient *imclient, int *fd, int *wanttowrite)
+{
+    struct imclient *c = imclient;
+    *fd = c->transport ? c->transport->fd : -1;
+    *wanttowrite = c->transport ? wants_write(c) : 0;
+}
+
+/* Give queued output a short, bounded chance to leave before the socket
+ * closes: "send LOGOUT, then close" is the page's own idiom. */
+static void flush_before_close(struct imclient *c)
+{
+    long deadline = imc_now_ms() + CLOSE_FLUSH_MS;
+    while (c->transport && wants_write(c)) {
+        if (imc_flush(c) < 0 || !wants_write(c))
+            break;
+        long left = deadline - imc_now_ms();
+        if (left <= 0)
+            break;
+        struct pollfd p = { c->transport->fd, POLLOUT, 0 };
+        if (poll(&p, 1, (int)left) <= 0)
+            break;
+    }
+}
+
+static void destroy(struct imclient *c)
+{
+    if (c->transport)
+        flush_before_close(c);
+    c->depth++;
+    imc_session_fail(&c->session, "connection closed by the application");
+    c->depth--;
+    drop_transport(c);
+    imc_session_free(&c->session);
+    free(c->servername);
+    free(c->readbuf);
+    free(c);
+}
+
+void imclient_close(struct imclient *imclient)
+{
+    if (!imclient)
+        return;
+    /* Closing from inside a callback would free the session under the code
+     * that called it; the close then happens when that code returns. */
+    if (imclient->depth > 0) {
+        imclient->close_requested = 1;
+        return;
+    }
+    destroy(imclient);
+}
+
+void imclient_setflags(struct imclient *imclient, int flags)
+{
+    imclient->session.flags |= flags;
+}
+
+void imclient_clearflags(struct imclient *imclient, int flags)
+{
+    imclient->session.flags &= ~flags;
+}
+
+char *imclient_servername(struct imclient *imclient)
+{
+    return imclient->servername;
+}
+
+void imclient_addcallback(struct imclient *imclient, ...)
+{
+    va_list ap;
+    va_start(ap, imclient);
+    for (;;) {
+        const char *keyword = va_arg(ap, const char *);
+        if (!keyword)
+            break;
+        int flags = va_arg(ap, int);
+        imclient_proc_t *proc = va_arg(ap, imclient_proc_t *);
+        void *rock = va_arg(ap, void *);
+        imc_callbacks_set(&imclient->session.callbacks, keyword, flags, proc, rock);
+    }
+    va_end(ap);
+}
+
+const char *imclient_error(struct imclient *imclient)
+{
+    return imclient->session.error;
+}
+
+int imclient_isopen(struct imclient *imclient)
+{
+    return imclient->transport != NULL;
+}
+
+void imclient_getlimits(struct imclient *imclient, struct imclient_limits *limits)
+{
+    *limits = imclient->session.limits;
+}
+
+void imclient_setlimits(struct imclient *imclient, const struct imclient_limits *limits)
+{
+    imc_session_setlimits(&imclient->session, limits);
+}

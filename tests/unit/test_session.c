@@ -1,0 +1,332 @@
+/* The sans-I/O session: replies in, callbacks and bytes out, fed whole and
+ * one byte at a time. */
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "core/session.h"
+
+static struct imc_buf logbuf;
+
+static void logf_(const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    imc_buf_append(&logbuf, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* Logs "rock|KEYWORD|msgno|textlen|text" per callback. */
+static void record(struct imclient *c, void *rock, struct imclient_reply *r)
+{
+    (void)c;
+    logf_("%s|%s|%ld|%zu|", (const char *)rock, r->keyword, r->msgno, r->textlen);
+    imc_buf_append(&logbuf, r->text, r->textlen);
+    imc_buf_appendc(&logbuf, '\n');
+    CHECK(r->text[r->textlen] == '\0');
+    /* The page lets callbacks overwrite the text. */
+    if (r->textlen)
+        r->text[0] = '#';
+}
+
+static const char *log_text(void)
+{
+    return imc_buf_cstr(&logbuf);
+}
+
+static void send_(struct imc_session *s, const char *rock, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    imc_session_send(s, record, (void *)rock, fmt, ap);
+    va_end(ap);
+}
+
+/* Pretend the transport took everything writable. */
+static struct imc_buf wire;
+static void drain(struct imc_session *s)
+{
+    size_t len;
+    const char *p = imc_session_output(s, &len);
+    imc_buf_append(&wire, p, len);
+    imc_session_written(s, len);
+}
+
+static void setup(struct imc_session *s)
+{
+    imc_buf_free(&logbuf);
+    imc_buf_free(&wire);
+    imc_session_init(s, NULL);
+}
+
+static void feed_split(struct imc_session *s, const char *in, size_t step)
+{
+    size_t len = strlen(in);
+    for (size_t off = 0; off < len; off += step)
+        imc_session_feed(s, in + off, len - off < step ? len - off : step);
+}
+
+static void untagged_routing(void)
+{
+    struct imc_session s;
+    setup(&s);
+    imc_callbacks_set(&s.callbacks, "EXISTS", CALLBACK_NUMBERED, record, "exists");
+    imc_callbacks_set(&s.callbacks, "fetch", CALLBACK_NUMBERED, record, "fetch");
+    imc_callbacks_set(&s.callbacks, "", 0, record, "default");
+    imc_callbacks_set(&s.callbacks, "FLAGS", 0, NULL, NULL);
+    CHECK_INT(imc_session_feed(&s, "* 3 exists\r\n* 4 FETCH (UID 9)\r\n* FLAGS (\\Seen)\r\n"
+                                   "* EXISTS\r\n* OK [ALERT] hi\r\n* 5 RECENT\r\n", 99), 0);
+    CHECK_STR(log_text(), "exists|EXISTS|3|0|\nfetch|FETCH|4|7|(UID 9)\n"
+                          "default|EXISTS|-1|0|\ndefault|OK|-1|10|[ALERT] hi\n"
+                          "default|RECENT|5|0|\n");
+    imc_session_free(&s);
+}
+
+static void literal_inline_with_length(void)
+{
+    struct imc_session s;
+    setup(&s);
+    imc_callbacks_set(&s.callbacks, "FETCH", CALLBACK_NUMBERED, record, "f");
+    const char in[] = "* 1 FETCH (BODY[] {5}\r\na\0b\r\n FLAGS ())\r\n";
+    CHECK_INT(imc_session_feed(&s, in, sizeof in - 1), 0);
+    const char want[] = "f|FETCH|1|28|(BODY[] {5}\r\na\0b\r\n FLAGS ())\n";
+    CHECK_MEM(logbuf.data, logbuf.len, want, sizeof want - 1);
+    imc_session_free(&s);
+}
+
+static void noliteral_gets_first_line_only(void)
+{
+    struct imc_session s;
+    setup(&s);
+    imc_callbacks_set(&s.callbacks, "CAPABILITY", CALLBACK_NOLITERAL, record, "cap");
+    imc_callbacks_set(&s.callbacks, "", 0, record, "default");
+    /* The literal holds something shaped like a reply: it must stay data. */
+    CHECK_INT(imc_session_feed(&s, "* CAPABILITY X {9}\r\n* BYE x\r\n rest\r\n* OK after\r\n",
+                               49), 0);
+    CHECK_STR(log_text(), "cap|CAPABILITY|-1|5|X {9}\ndefault|OK|-1|5|after\n");
+    imc_session_free(&s);
+}
+
+static void tagged_completion_once(void)
+{
+    struct imc_session s;
+    setup(&s);
+    send_(&s, "a", "NOOP");
+    send_(&s, "b", "CHECK");
+    drain(&s);
+    CHECK_BYTES(wire.data, wire.len, "1 NOOP\r\n2 CHECK\r\n");
+    CHECK_INT(imc_session_feed(&s, "2 ok done\r\n1 NO\r\n", 17), 0);
+    CHECK_STR(log_text(), "b|OK|-1|4|done\na|NO|-1|0|\n");
+    CHECK_INT(imc_session_inflight(&s), 0);
+    /* A second completion for a finished tag is a protocol error. */
+    CHECK_INT(imc_session_feed(&s, "1 OK again\r\n", 12), -1);
+    CHECK(strstr(s.error, "not in flight") != NULL);
+    imc_session_free(&s);
+}
+
+static void reply_before_command_sent_is_refused(void)
+{
+    struct imc_session s;
+    setup(&s);
+    send_(&s, "a", "STARTTLS");
+    /* Nothing written yet: an "OK" for tag 1 cannot be a reply to it. */
+    CHECK_INT(imc_session_feed(&s, "1 OK begin TLS now\r\n", 20), -1);
+    CHECK_STR(log_text(), "a|EOF|-1|0|\n");
+    imc_session_free(&s);
+}
+
+static void unknown_tag_fails_everything_once(void)
+{
+    struct imc_session s;
+    setup(&s);
+    send_(&s, "a", "NOOP");
+    send_(&s, "b", "NOOP");
+    drain(&s);
+    CHECK_INT(imc_session_feed(&s, "9 OK x\r\n", 8), -1);
+    CHECK_STR(log_text(), "a|EOF|-1|0|\nb|EOF|-1|0|\n");
+    CHECK_INT(imc_session_feed(&s, "1 OK x\r\n", 8), -1);
+    send_(&s, "c", "NOOP");
+    CHECK_STR(log_text(), "a|EOF|-1|0|\nb|EOF|-1|0|\nc|EOF|-1|0|\n");
+    imc_session_free(&s);
+}
+
+static void synchronizing_literal_waits(void)
+{
+    struct imc_session s;
+    setup(&s);
+    send_(&s, "a", "LOGIN %s %s", "alice", "pw\"\r\n");
+    send_(&s, "b", "NOOP");
+    drain(&s);
+    CHECK_BYTES(wire.data, wire.len, "1 LOGIN alice {5}\r\n");
+    CHECK_INT(imc_session_feed(&s, "+ go\r\n", 6), 0);
+    drain(&s);
+    CHECK_BYTES(wire.data, wire.len, "1 LOGIN alice {5}\r\npw\"\r\n\r\n2 NOOP\r\n");
+    CHECK_STR(log_text(), "");
+    imc_session_free(&s);
+}
+
+static void tagged_reply_instead_of_continuation(void)
+{
+    struct imc_session s;
+    setup(&s);
+    send_(&s, "a", "APPEND INBOX %s %s", "x\r\n", "y\r\n");
+    send_(&s, "b", "NOOP");
+    drain(&s);
+    CHECK_BYTES(wire.data, wire.len, "1 APPEND INBOX {3}\r\n");
+    CHECK_INT(imc_session_feed(&s, "1 NO [TOOBIG] no\r\n", 18), 0);
+    CHECK_STR(log_text(), "a|NO|-1|11|[TOOBIG] no\n");
+    drain(&s);
+    CHECK_BYTES(wire.data, wire.len, "1 APPEND INBOX {3}\r\n2 NOOP\r\n");
+    CHECK_INT(imc_session_feed(&s, "2 OK\r\n", 6), 0);
+    CHECK_STR(log_text(), "a|NO|-1|11|[TOOBIG] no\nb|OK|-1|0|\n");
+    imc_session_free(&s);
+}
+
+static void nonsync_literal_does_not_wait(void)
+{
+    struct imc_session s;
+    setup(&s);
+    s.flags |= IMCLIENT_CONN_NONSYNCLITERAL;
+    send_(&s, "a", "LOGIN %s %s", "alice", "p\nw");
+    drain(&s);
+    CHECK_BYTES(wire.data, wire.len, "1 LOGIN alice {3+}\r\np\nw\r\n");
+    imc_session_free(&s);
+}
+
+static void unsolicited_continuation(void)
+{
+    struct imc_session s;
+    setup(&s);
+    imc_callbacks_set(&s.callbacks, "", 0, record, "default");
+    CHECK_INT(imc_session_feed(&s, "+ idling\r\n", 10), 0);
+    CHECK_STR(log_text(), "");
+    imc_callbacks_set(&s.callbacks, "+", 0, record, "plus");
+    CHECK_INT(imc_session_feed(&s, "+ idling\r\n+\r\n", 13), 0);
+    CHECK_STR(log_text(), "plus|+|-1|6|idling\nplus|+|-1|0|\n");
+    imc_session_free(&s);
+}
+
+static void refused_command_reports_bad(void)
+{
+    struct imc_session s;
+    setup(&s);
+    send_(&s, "a", "SELECT %a", "INBOX\r\n2 DELETE x");
+    drain(&s);
+    CHECK_INT(wire.len, 0);
+    CHECK(strncmp(log_text(), "a|BAD|-1|", 9) == 0);
+    CHECK(strstr(log_text(), "[CLIENTBUG]") != NULL);
+    CHECK_INT(imc_session_inflight(&s), 0);
+    CHECK(!s.failed);
+    imc_session_free(&s);
+}
+
+static void reply_limit(void)
+{
+    struct imc_session s;
+    setup(&s);
+    struct imclient_limits l = { 0, 0, 64, 0 };
+    imc_session_setlimits(&s, &l);
+    imc_callbacks_set(&s.callbacks, "FETCH", CALLBACK_NUMBERED, record, "f");
+    send_(&s, "a", "FETCH 1 BODY[]");
+    drain(&s);
+    const char in[] = "* 1 FETCH (BODY[] {100}\r\n";
+    CHECK_INT(imc_session_feed(&s, in, sizeof in - 1), 0);
+    char body[100];
+    memset(body, 'x', sizeof body);
+    CHECK_INT(imc_session_feed(&s, body, sizeof body), -1);
+    CHECK(strstr(s.error, "reply larger than the limit") != NULL);
+    CHECK_STR(log_text(), "a|EOF|-1|0|\n");
+    imc_session_free(&s);
+}
+
+static void unwatched_replies_are_not_buffered(void)
+{
+    struct imc_session s;
+    setup(&s);
+    struct imclient_limits l = { 0, 0, 64, 0 };
+    imc_session_setlimits(&s, &l);
+    const char in[] = "* 1 FETCH (BODY[] {100}\r\n";
+    CHECK_INT(imc_session_feed(&s, in, sizeof in - 1), 0);
+    char body[100];
+    memset(body, 'x', sizeof body);
+    CHECK_INT(imc_session_feed(&s, body, sizeof body), 0);
+    CHECK_INT(imc_session_feed(&s, ")\r\n", 3), 0);
+    CHECK_INT(s.reply.cap, 0);
+    imc_session_free(&s);
+}
+
+/* One script, every split: the callbacks must see the same thing.  The
+ * server answers the command only after its literal went out, so the
+ * script comes in two parts with a write between them. */
+static const char script[] =
+    "* OK [CAPABILITY IMAP4rev1] ready\r\n"
+    "* 2 EXISTS\n"
+    "* 1 FETCH (BODY[] {7}\r\n1 OK x\n)\r\n"
+    "* 2 FETCH (BODY[HEADER] {0}\r\n BODY[TEXT] {3}\r\n\r\n\r)\r\n"
+    "+ ready\r\n";
+static const char script2[] =
+    "1 OK LOGIN done\r\n"
+    "* CAPABILITY A {2}\r\nzz\r\n"
+    "2 BAD\r\n";
+
+static char *run_script(size_t step)
+{
+    struct imc_session s;
+    setup(&s);
+    imc_callbacks_set(&s.callbacks, "", 0, record, "d");
+    imc_callbacks_set(&s.callbacks, "FETCH", CALLBACK_NUMBERED, record, "f");
+    imc_callbacks_set(&s.callbacks, "CAPABILITY", CALLBACK_NOLITERAL, record, "c");
+    send_(&s, "t1", "LOGIN %s %s", "me", "p\r\nw");
+    send_(&s, "t2", "NOOP");
+    drain(&s);
+    feed_split(&s, script, step);
+    drain(&s);
+    feed_split(&s, script2, step);
+    imc_buf_appendstr(&logbuf, "wire:");
+    imc_buf_append(&logbuf, wire.data, wire.len);
+    char *out = strdup(log_text());
+    imc_session_free(&s);
+    return out;
+}
+
+static void any_split_same_result(void)
+{
+    char *whole = run_script(sizeof script);
+    CHECK_STR(whole,
+              "d|OK|-1|28|[CAPABILITY IMAP4rev1] ready\n"
+              "d|EXISTS|2|0|\n"
+              "f|FETCH|1|21|(BODY[] {7}\r\n1 OK x\n)\n"
+              "f|FETCH|2|40|(BODY[HEADER] {0}\r\n BODY[TEXT] {3}\r\n\r\n\r)\n"
+              "t1|OK|-1|10|LOGIN done\n"
+              "c|CAPABILITY|-1|5|A {2}\n"
+              "t2|BAD|-1|0|\n"
+              "wire:1 LOGIN me {4}\r\np\r\nw\r\n2 NOOP\r\n");
+    for (size_t step = 1; step < sizeof script; step++) {
+        char *got = run_script(step);
+        int same = strcmp(got, whole) == 0;
+        if (!same)
+            fprintf(stderr, "step %zu:\n%s\n", step, got);
+        free(got);
+        CHECK(same);
+    }
+    free(whole);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct check_test tests[] = {
+        TEST(untagged_routing), TEST(literal_inline_with_length),
+        TEST(noliteral_gets_first_line_only), TEST(tagged_completion_once),
+        TEST(reply_before_command_sent_is_refused), TEST(unknown_tag_fails_everything_once),
+        TEST(synchronizing_literal_waits), TEST(tagged_reply_instead_of_continuation),
+        TEST(nonsync_literal_does_not_wait), TEST(unsolicited_continuation),
+        TEST(refused_command_reports_bad), TEST(reply_limit),
+        TEST(unwatched_replies_are_not_buffered), TEST(any_split_same_result),
+    };
+    int r = check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
+    imc_buf_free(&logbuf);
+    imc_buf_free(&wire);
+    return r;
+}

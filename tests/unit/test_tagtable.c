@@ -1,0 +1,61 @@
+/* The tag table against a plain array model, through growth and deletion. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "core/tagtable.h"
+
+static void add_find_remove(void)
+{
+    struct imc_tagtable t;
+    imc_tagtable_init(&t);
+    enum { N = 5000 };
+    static char present[N + 1];
+    memset(present, 0, sizeof present);
+    for (uint64_t tag = 1; tag <= N; tag++) {
+        struct imc_command c = { tag, NULL, (void *)(uintptr_t)tag, tag * 10 };
+        imc_tagtable_add(&t, &c);
+        present[tag] = 1;
+    }
+    srand(42);
+    for (int i = 0; i < N * 3; i++) {
+        uint64_t tag = 1 + (uint64_t)rand() % N;
+        struct imc_command out;
+        int r = imc_tagtable_remove(&t, tag, &out);
+        CHECK_INT(r, present[tag] ? 0 : -1);
+        if (r == 0) {
+            CHECK(out.rock == (void *)(uintptr_t)tag);
+            CHECK(out.start == tag * 10);
+        }
+        present[tag] = 0;
+        if (i % 3 == 0) {
+            uint64_t back = 1 + (uint64_t)rand() % N;
+            if (!present[back]) {
+                struct imc_command c = { back, NULL, (void *)(uintptr_t)back, back * 10 };
+                imc_tagtable_add(&t, &c);
+                present[back] = 1;
+            }
+        }
+    }
+    size_t count = 0;
+    for (uint64_t tag = 1; tag <= N; tag++) {
+        CHECK((imc_tagtable_find(&t, tag) != NULL) == present[tag]);
+        count += present[tag];
+    }
+    CHECK_INT(t.count, count);
+    size_t n;
+    struct imc_command *all = imc_tagtable_drain(&t, &n);
+    CHECK_INT(n, count);
+    for (size_t i = 1; i < n; i++)
+        CHECK(all[i - 1].tag < all[i].tag);
+    free(all);
+    CHECK_INT(t.count, 0);
+    CHECK(imc_tagtable_find(&t, 1) == NULL);
+    CHECK(imc_tagtable_find(&t, 0) == NULL);
+    imc_tagtable_free(&t);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct check_test tests[] = { TEST(add_find_remove) };
+    return check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
+}
