@@ -38,7 +38,8 @@ start_all() {
   chmod 0755 "$d"
   rm -f "$d/env"
   # on any failure, take down what did start
-  trap 'rc=$?; if [ "$rc" != 0 ]; then echo "$(basename "$0"): start failed, stopping what started" >&2; stop_all "$d" || true; fi' EXIT
+  started_dir=$d
+  trap 'rc=$?; if [ "$rc" != 0 ]; then echo "$(basename "$0"): start failed, stopping what started" >&2; stop_all "$started_dir" || true; fi' EXIT
 
   export IMC_CA_DIR=$d/ca
   "$here/ca.sh" "$IMC_CA_DIR"

@@ -96,6 +96,33 @@ class Checker:
         m.logout()
         return "implicit TLS on %d verified, LOGIN" % self.sport
 
+    def external(self):
+        ctx = ssl.create_default_context(cafile=self.env["IMC_CA_FILE"])
+        ctx.load_cert_chain(self.env["IMC_CLIENT_CERT"], self.env["IMC_CLIENT_KEY"])
+        m = imaplib.IMAP4_SSL(self.host, self.sport, ssl_context=ctx, timeout=10)
+        typ, data = m.authenticate("EXTERNAL", lambda _: b"")
+        assert typ == "OK", data
+        typ, data = m.select("INBOX")
+        assert typ == "OK", data
+        m.logout()
+        m = imaplib.IMAP4_SSL(self.host, self.sport, ssl_context=self.ctx, timeout=10)
+        try:
+            m.authenticate("EXTERNAL", lambda _: b"")
+            raise AssertionError("EXTERNAL accepted without a client certificate")
+        except imaplib.IMAP4.error:
+            pass
+        m.logout()
+        return "with client cert: OK; without: refused"
+
+    def second_user(self):
+        p = "IMC_%s_" % self.name.upper()
+        m = imaplib.IMAP4(self.host, self.port, timeout=10)
+        m.login(self.env[p + "USER2"], self.env[p + "PASS2"])
+        typ, data = m.select("INBOX")
+        assert typ == "OK", data
+        m.logout()
+        return "LOGIN %s, SELECT" % self.env[p + "USER2"]
+
     def auth_plain(self):
         m = imaplib.IMAP4(self.host, self.port, timeout=10)
         typ, data = m.authenticate(
@@ -153,7 +180,9 @@ class Checker:
         print("%s on %s:%d (imaps %d)" % (self.name, self.host, self.port, self.sport))
         for what, fn in (("plain LOGIN/SELECT/APPEND", self.plain),
                          ("STARTTLS", self.starttls), ("imaps", self.imaps),
-                         ("AUTH=PLAIN", self.auth_plain), ("AUTH=CRAM-MD5", self.auth_cram),
+                         ("AUTH=PLAIN", self.auth_plain),
+                         ("AUTH=EXTERNAL (client cert)", self.external),
+                         ("second user", self.second_user), ("AUTH=CRAM-MD5", self.auth_cram),
                          ("COMPRESS", self.compress), ("failed login", self.bad_login)):
             self.check(what, fn)
         if self.gssapi:

@@ -1,0 +1,2 @@
+# Empty dependencies file for test_imclient.
+# This may be replaced when dependencies are built.

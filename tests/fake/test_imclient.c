@@ -1,0 +1,438 @@
+/* The imclient façade against a scripted server: exact bytes on the wire,
+ * the literal wait, completion exactly once, EOF, timeouts, connect codes. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "cyrus/imclient.h"
+#include "fakeserver.h"
+#include "util/buf.h"
+
+static struct imc_buf logbuf;
+
+static void record(struct imclient *c, void *rock, struct imclient_reply *r)
+{
+    (void)c;
+    char head[128];
+    snprintf(head, sizeof head, "%s|%s|%ld|", (const char *)rock, r->keyword, r->msgno);
+    imc_buf_appendstr(&logbuf, head);
+    imc_buf_append(&logbuf, r->text, r->textlen);
+    imc_buf_appendc(&logbuf, '\n');
+}
+
+static int done;
+static void finished(struct imclient *c, void *rock, struct imclient_reply *r)
+{
+    record(c, rock, r);
+    done++;
+}
+
+static const char *log_text(void)
+{
+    return imc_buf_cstr(&logbuf);
+}
+
+/* Run events until `done` reaches n or the connection closes (bounded). */
+static void run_until(struct imclient *c, int n)
+{
+    for (int i = 0; i < 10000 && done < n; i++)
+        if (imclient_processoneevent_timeout(c, 5000) < 0)
+            break;
+}
+
+static struct imclient *connect_to(struct fakeserver *fs)
+{
+    struct imclient *c = NULL;
+    if (imclient_connect(&c, "127.0.0.1", fake_port(fs)) != 0)
+        return NULL;
+    imclient_addcallback(c, "", 0, record, "u", NULL);
+    return c;
+}
+
+static void reset(void)
+{
+    imc_buf_free(&logbuf);
+    done = 0;
+}
+
+#define SERVER_OK(fs)                                            \
+    do {                                                         \
+        char err_[600];                                          \
+        int r_ = fake_wait(fs, err_, sizeof err_);               \
+        if (r_ != 0)                                             \
+            check_fail(__FILE__, __LINE__, "server: %s", err_);  \
+        CHECK(r_ == 0);                                          \
+    } while (0)
+
+static void greeting_capability_logout(void)
+{
+    reset();
+    struct fakeserver *fs = fake_start(FAKE(
+        F_SEND("* OK [CAPABILITY IMAP4rev1 LITERAL+] hi\r\n"),
+        F_EXPECT("1 CAPABILITY\r\n"),
+        F_SEND("* CAPABILITY IMAP4rev1 LITERAL+\r\n1 OK done\r\n"),
+        F_EXPECT("2 LOGOUT\r\n"),
+        F_SEND("* BYE bye\r\n2 OK bye\r\n"),
+        F_CLOSE()));
+    struct imclient *c = connect_to(fs);
+    CHECK(c != NULL);
+    CHECK_STR(imclient_servername(c), "127.0.0.1");
+    imclient_send(c, finished, "cap", "CAPABILITY");
+    run_until(c, 1);
+    imclient_send(c, finished, "logout", "LOGOUT");
+    run_until(c, 2);
+    while (imclient_processoneevent_timeout(c, 2000) > 0)
+        ;
+    CHECK(!imclient_isopen(c));
+    CHECK_STR(log_text(), "u|OK|-1|[CAPABILITY IMAP4rev1 LITERAL+] hi\n"
+                          "u|CAPABILITY|-1|IMAP4rev1 LITERAL+\ncap|OK|-1|done\n"
+                          "u|BYE|-1|bye\nlogout|OK|-1|bye\n");
+    CHECK(strstr(imclient_error(c), "closed by") != NULL);
+    imclient_close(c);
+    SERVER_OK(fs);
+    fake_free(fs);
+}
+
+static void format_sequences_on_the_wire(void)
+{
+    reset();
+    char *flags[] = { "\\Seen", "a b", "", NULL };
+    struct fakeserver *fs = fake_start(FAKE(
+        F_SEND("* OK hi\r\n"),
+        F_EXPECT("1 X 100% atom -3 4000000000 \"a b\" \"\" \"q\\\"\\\\\" (\"\\\\Seen\" \"a b\" \"\")\r\n"),
+        F_SEND("1 OK\r\n")));
+    struct imclient *c = connect_to(fs);
+    CHECK(c != NULL);
+    imclient_send(c, finished, "x", "X 100%% %a %d %u %s %s %s (%v)", "atom", -3,
+                  4000000000u, "a b", "", "q\"\\", flags);
+    run_until(c, 1);
+    CHECK_STR(log_text(), "u|OK|-1|hi\nx|OK|-1|\n");
+    imclient_close(c);
+    SERVER_OK(fs);
+    fake_free(fs);
+}
+
+static void literal_waits_for_continuation(void)
+{
+    reset();
+    struct fakeserver *fs = fake_start(FAKE(
+        F_SEND("* OK hi\r\n"),
+        F_EXPECT("1 LOGIN {5}\r\n"),
+        F_SLEEP(100),
+        F_SEND("+ go\r\n"),
+        F_EXPECT("al\r\nx {2}\r\n"),
+        F_SEND("+ \r\n"),
+        F_EXPECT("p\n\r\n2 NOOP\r\n"),
+        F_SEND("1 OK in\r\n2 OK\r\n")));
+    struct imclient *c = connect_to(fs);
+    CHECK(c != NULL);
+    imclient_send(c, finished, "login", "LOGIN %s %s", "al\r\nx", "p\n");
+    imclient_send(c, finished, "noop", "NOOP");
+    run_until(c, 2);
+    CHECK_STR(log_text(), "u|OK|-1|hi\nlogin|OK|-1|in\nnoop|OK|-1|\n");
+    imclient_close(c);
+    SERVER_OK(fs);
+    fake_free(fs);
+}
+
+static void no_instead_of_continuation(void)
+{
+    reset();
+    struct fakeserver *fs = fake_start(FAKE(
+        F_SEND("* OK hi\r\n"),
+        F_EXPECT("1 APPEND INBOX {11}\r\n"),
+        F_SEND("1 NO [OVERQUOTA] too big\r\n"),
+        F_EXPECT("2 NOOP\r\n"),
+        F_SEND("2 OK\r\n"),
+        F_DRAIN()));
+    struct imclient *c = connect_to(fs);
+    CHECK(c != NULL);
+    imclient_send(c, finished, "append", "APPEND INBOX %s", "hello\r\nbody");
+    imclient_send(c, finished, "noop", "NOOP");
+    run_until(c, 2);
+    CHECK_STR(log_text(), "u|OK|-1|hi\nappend|NO|-1|[OVERQUOTA] too big\nnoop|OK|-1|\n");
+    imclient_close(c);
+    SERVER_OK(fs);
+    size_t n;
+    const char *wire = fake_received(fs, &n);
+    CHECK_BYTES(wire, n, "1 APPEND INBOX {11}\r\n2 NOOP\r\n");
+    fake_free(fs);
+}
+
+static void nonsync_literal(void)
+{
+    reset();
+    struct fakeserver *fs = fake_start(FAKE(
+        F_SEND("* OK hi\r\n"),
+        F_EXPECT("1 LOGIN u {5+}\r\na\"b\r\n\r\n"),
+        F_SEND("1 OK\r\n")));
+    struct imclient *c = connect_to(fs);
+    CHECK(c != NULL);
+    imclient_setflags(c, IMCLIENT_CONN_NONSYNCLITERAL);
+    imclient_send(c, finished, "login", "LOGIN u %s", "a\"b\r\n" + 0);
+    run_until(c, 1);
+    imclient_clearflags(c, IMCLIENT_CONN_NONSYNCLITERAL);
+    CHECK_STR(log_text(), "u|OK|-1|hi\nlogin|OK|-1|\n");
+    imclient_close(c);
+    SERVER_OK(fs);
+    fake_free(fs);
+}
+
+static void byte_at_a_time(void)
+{
+    reset();
+    struct fakeserver *fs = fake_start(FAKE(
+        F_SLOW("* OK hi\r\n"),
+        F_EXPECT("1 FETCH 1 BODY[]\r\n"),
+        F_SLOW("* 1 FETCH (BODY[] {6}\r\nab\r\ncd FLAGS (\\Seen))\r\n1 OK\r\n")));
+    struct imclient *c = connect_to(fs);
+    CHECK(c != NULL);
+    imclient_addcallback(c, "FETCH", CALLBACK_NUMBERED, record, "f", NULL);
+    imclient_send(c, finished, "fetch", "FETCH 1 %a", "BODY[]");
+    run_until(c, 1);
+    CHECK_STR(log_text(), "u|OK|-1|hi\nf|FETCH|1|(BODY[] {6}\r\nab\r\ncd FLAGS (\\Seen))\n"
+                          "fetch|OK|-1|\n");
+    imclient_close(c);
+    SERVER_OK(fs);
+    fake_free(fs);
+}
+
+static void eof_to_every_pending_command(void)
+{
+    reset();
+    struct fakeserver *fs = fake_start(FAKE(
+        F_SEND("* OK hi\r\n"),
+        F_EXPECT("1 NOOP\r\n2 NOOP\r\n3 IDLE\r\n"),
+        F_SEND("2 OK\r\n"),
+        F_CLOSE()));
+    struct imclient *c = connect_to(fs);
+    CHECK(c != NULL);
+    imclient_send(c, finished, "a", "NOOP");
+    imclient_send(c, finished, "b", "NOOP");
+    imclient_send(c, finished, "c", "IDLE");
+    run_until(c, 3);
+    CHECK_STR(log_text(), "u|OK|-1|hi\nb|OK|-1|\na|EOF|-1|\nc|EOF|-1|\n");
+    CHECK_INT(imclient_processoneevent_timeout(c, 10), -1);
+    /* Commands sent after the end complete at once, with EOF. */
+    imclient_send(c, finished, "d", "NOOP");
+    CHECK_INT(done, 4);
+    imclient_close(c);
+    CHECK_INT(done, 4);
+    SERVER_OK(fs);
+    fake_free(fs);
+}
+
+static void close_gives_eof_and_flushes_logout(void)
+{
+    reset();
+    struct fakeserver *fs = fake_start(FAKE(
+        F_SEND("* OK hi\r\n"),
+        F_EXPECT("1 NOOP\r\n2 LOGOUT\r\n"),
+        F_DRAIN()));
+    struct imclient *c = connect_to(fs);
+    CHECK(c != NULL);
+    imclient_send(c, finished, "a", "NOOP");
+    imclient_send(c, NULL, NULL, "LOGOUT");
+    imclient_close(c);
+    CHECK_STR(log_text(), "a|EOF|-1|\n");
+    SERVER_OK(fs);
+    fake_free(fs);
+}
+
+static void refused_format_never_reaches_the_wire(void)
+{
+    reset();
+    struct fakeserver *fs = fake_start(FAKE(
+        F_SEND("* OK hi\r\n"),
+        F_EXPECT("2 NOOP\r\n"),
+        F_SEND("2 OK\r\n"),
+        F_DRAIN()));
+    struct imclient *c = connect_to(fs);
+    CHECK(c != NULL);
+    imclient_send(c, finished, "bad", "SELECT %a", "INBOX\r\n2 DELETE x");
+    CHECK_INT(done, 1);
+    CHECK(strstr(imclient_error(c), "not an atom") != NULL);
+    imclient_send(c, finished, "noop", "NOOP");
+    run_until(c, 2);
+    imclient_close(c);
+    SERVER_OK(fs);
+    size_t n;
+    const char *wire = fake_received(fs, &n);
+    CHECK_BYTES(wire, n, "2 NOOP\r\n");
+    CHECK(strncmp(log_text(), "bad|BAD|-1|[CLIENTBUG]", 22) == 0);
+    fake_free(fs);
+}
+
+static void command_timeout(void)
+{
+    reset();
+    struct fakeserver *fs = fake_start(FAKE(
+        F_SEND("* OK hi\r\n"),
+        F_EXPECT("1 NOOP\r\n"),
+        F_DRAIN()));
+    struct imclient *c = connect_to(fs);
+    CHECK(c != NULL);
+    struct imclient_limits l = { 0, 0, 0, 300 };
+    imclient_setlimits(c, &l);
+    /* Nothing pending: a bounded wait simply times out. */
+    while (imclient_processoneevent_timeout(c, 50) == 1)
+        ;
+    CHECK_INT(imclient_processoneevent_timeout(c, 50), 0);
+    CHECK(imclient_isopen(c));
+    imclient_send(c, finished, "a", "NOOP");
+    run_until(c, 1);
+    CHECK(strstr(log_text(), "a|EOF|-1|") != NULL);
+    CHECK(strstr(imclient_error(c), "timed out") != NULL);
+    imclient_close(c);
+    SERVER_OK(fs);
+    fake_free(fs);
+}
+
+static void getselectinfo_reports_socket(void)
+{
+    reset();
+    struct fakeserver *fs = fake_start(FAKE(F_SEND("* OK hi\r\n"), F_DRAIN()));
+    struct imclient *c = connect_to(fs);
+    CHECK(c != NULL);
+    int fd = -1, ww = -1;
+    imclient_getselectinfo(c, &fd, &ww);
+    CHECK(fd >= 0);
+    CHECK_INT(ww, 0);
+    imclient_close(c);
+    SERVER_OK(fs);
+    fake_free(fs);
+}
+
+static void connect_return_codes(void)
+{
+    struct imclient *c = (struct imclient *)1;
+    CHECK_INT(imclient_connect(&c, "no-such-host.invalid", "143"), -1);
+    CHECK(c == NULL);
+    CHECK_INT(imclient_connect(&c, "127.0.0.1", "no-such-service-xyz"), -2);
+    /* A port nobody listens on: the errno of connect(). */
+    struct fakeserver *fs = fake_start(FAKE(F_CLOSE()));
+    char port[16];
+    snprintf(port, sizeof port, "%s", fake_port(fs));
+    struct imclient *tmp = NULL;
+    CHECK_INT(imclient_connect(&tmp, "127.0.0.1", port), 0);
+    imclient_close(tmp);
+    char err[600];
+    fake_wait(fs, err, sizeof err);
+    fake_free(fs);
+    CHECK_INT(imclient_connect(&c, "127.0.0.1", port), ECONNREFUSED);
+    CHECK_INT(imclient_connect(&c, "::1", port), ECONNREFUSED);
+}
+
+static void ipv6_and_service_names(void)
+{
+    /* The service name "imap" resolves (143); nothing listens in the test
+     * environment unless a server does, so only the code path is checked. */
+    struct imclient *c = NULL;
+    int r = imclient_connect(&c, "127.0.0.1", "imap");
+    CHECK(r == 0 || r == ECONNREFUSED);
+    if (c)
+        imclient_close(c);
+}
+
+/* A server that writes a lot without reading until it is done must not
+ * deadlock a client that also has a lot to write. */
+static void no_deadlock_when_both_sides_write(void)
+{
+    reset();
+    enum { N = 20000 };
+    static char flood[N * 16];
+    size_t len = 0;
+    for (int i = 0; i < N; i++)
+        len += (size_t)sprintf(flood + len, "* %d EXISTS\r\n", i + 1);
+    struct fakeserver *fs = fake_start(FAKE(
+        F_SEND("* OK hi\r\n"),
+        F_SLEEP(200),
+        F_SEND_BUF(flood, len),
+        F_DRAIN()));
+    struct imclient *c = connect_to(fs);
+    CHECK(c != NULL);
+    static char big[200000];
+    memset(big, 'x', sizeof big - 1);
+    for (int i = 0; i < 40; i++)
+        imclient_send(c, NULL, NULL, "X %a", big);
+    int exists = 0;
+    for (int i = 0; i < 100000 && strstr(log_text(), "|EXISTS|20000|") == NULL; i++) {
+        if (imclient_processoneevent_timeout(c, 5000) <= 0)
+            break;
+        exists++;
+    }
+    CHECK(strstr(log_text(), "|EXISTS|20000|") != NULL);
+    int fd, ww;
+    imclient_getselectinfo(c, &fd, &ww);
+    (void)exists;
+    imclient_close(c);
+    SERVER_OK(fs);
+    size_t n;
+    fake_received(fs, &n);
+    CHECK(n > sizeof big);
+    fake_free(fs);
+}
+
+static void *thread_main(void *arg)
+{
+    struct fakeserver *fs = arg;
+    struct imclient *c = NULL;
+    if (imclient_connect(&c, "127.0.0.1", fake_port(fs)) != 0)
+        return (void *)1;
+    int ok = 0;
+    for (int i = 0; i < 50; i++)
+        imclient_send(c, NULL, NULL, "NOOP");
+    imclient_send(c, NULL, NULL, "LOGOUT");
+    for (int i = 0; i < 1000 && imclient_processoneevent_timeout(c, 2000) > 0; i++)
+        ok++;
+    imclient_close(c);
+    return (void *)(intptr_t)(ok > 0 ? 0 : 1);
+}
+
+static void two_connections_two_threads(void)
+{
+    char script[2][8192];
+    struct fakeserver *fs[2];
+    for (int k = 0; k < 2; k++) {
+        size_t len = 0;
+        for (int i = 1; i <= 50; i++)
+            len += (size_t)sprintf(script[k] + len, "%d OK\r\n", i);
+        len += (size_t)sprintf(script[k] + len, "* BYE\r\n51 OK\r\n");
+        fs[k] = fake_start(FAKE(F_SEND("* OK hi\r\n"), F_EXPECT("1 NOOP\r\n2 NOOP\r\n"),
+                                F_SEND_BUF(script[k], len), F_DRAIN()));
+    }
+    pthread_t t[2];
+    for (int k = 0; k < 2; k++)
+        pthread_create(&t[k], NULL, thread_main, fs[k]);
+    for (int k = 0; k < 2; k++) {
+        void *r;
+        pthread_join(t[k], &r);
+        CHECK(r == NULL);
+        char err[600];
+        CHECK(fake_wait(fs[k], err, sizeof err) == 0);
+        size_t n;
+        const char *wire = fake_received(fs[k], &n);
+        CHECK(n > 50 * 8);
+        CHECK(memcmp(wire, "1 NOOP\r\n2 NOOP\r\n", 16) == 0);
+        fake_free(fs[k]);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static const struct check_test tests[] = {
+        TEST(greeting_capability_logout), TEST(format_sequences_on_the_wire),
+        TEST(literal_waits_for_continuation), TEST(no_instead_of_continuation),
+        TEST(nonsync_literal), TEST(byte_at_a_time), TEST(eof_to_every_pending_command),
+        TEST(close_gives_eof_and_flushes_logout), TEST(refused_format_never_reaches_the_wire),
+        TEST(command_timeout), TEST(getselectinfo_reports_socket),
+        TEST(connect_return_codes), TEST(ipv6_and_service_names),
+        TEST(no_deadlock_when_both_sides_write), TEST(two_connections_two_threads),
+    };
+    int r = check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
+    imc_buf_free(&logbuf);
+    return r;
+}
