@@ -23,5 +23,11 @@ macro(check_required_components _NAME)
 endmacro()
 
 ####################################################################################
+include(CMakeFindDependencyMacro)
+find_dependency(OpenSSL 3)
+find_dependency(ZLIB)
+find_dependency(Threads)
+find_dependency(PkgConfig)
+pkg_check_modules(SASL2 REQUIRED IMPORTED_TARGET libsasl2)
 include("${CMAKE_CURRENT_LIST_DIR}/libcyrusTargets.cmake")
 check_required_components(libcyrus)

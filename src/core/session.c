@@ -60,6 +60,12 @@ void imc_session_set_continuation(struct imc_session *s, imc_continuation_fn *fn
     s->cont_rock = rock;
 }
 
+int imc_session_at_boundary(const struct imc_session *s)
+{
+    return s->resp == IMC_RESP_NONE && s->framer.partial.len == 0 &&
+           !s->framer.in_literal && s->framer.at_response_start;
+}
+
 size_t imc_session_inflight(const struct imc_session *s)
 {
     return s->pending.count;

@@ -80,6 +80,10 @@ size_t imc_session_inflight(const struct imc_session *s);
 void imc_session_fail(struct imc_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Nonzero when no response is partly received: the framer holds no piece of
+ * a line or literal.  A security layer may only begin at such a boundary. */
+int imc_session_at_boundary(const struct imc_session *s);
+
 void imc_session_set_continuation(struct imc_session *s, imc_continuation_fn *fn,
                                   void *rock);
 

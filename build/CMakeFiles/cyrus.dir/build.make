@@ -89,31 +89,35 @@ cyrus_OBJECTS = \
 
 # External object files for target cyrus
 cyrus_EXTERNAL_OBJECTS = \
-"/work/main/build/CMakeFiles/imc_objects.dir/src/util/buf.c.o" \
-"/work/main/build/CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o" \
-"/work/main/build/CMakeFiles/imc_objects.dir/src/core/framer.c.o" \
-"/work/main/build/CMakeFiles/imc_objects.dir/src/core/reply.c.o" \
-"/work/main/build/CMakeFiles/imc_objects.dir/src/core/encoder.c.o" \
-"/work/main/build/CMakeFiles/imc_objects.dir/src/core/tagtable.c.o" \
 "/work/main/build/CMakeFiles/imc_objects.dir/src/core/callbacks.c.o" \
+"/work/main/build/CMakeFiles/imc_objects.dir/src/core/encoder.c.o" \
+"/work/main/build/CMakeFiles/imc_objects.dir/src/core/framer.c.o" \
 "/work/main/build/CMakeFiles/imc_objects.dir/src/core/outqueue.c.o" \
+"/work/main/build/CMakeFiles/imc_objects.dir/src/core/reply.c.o" \
 "/work/main/build/CMakeFiles/imc_objects.dir/src/core/session.c.o" \
+"/work/main/build/CMakeFiles/imc_objects.dir/src/core/tagtable.c.o" \
+"/work/main/build/CMakeFiles/imc_objects.dir/src/imclient.c.o" \
 "/work/main/build/CMakeFiles/imc_objects.dir/src/transport/socket.c.o" \
-"/work/main/build/CMakeFiles/imc_objects.dir/src/imclient.c.o"
+"/work/main/build/CMakeFiles/imc_objects.dir/src/util/buf.c.o" \
+"/work/main/build/CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o"
 
 libcyrus.so.1.0.0: CMakeFiles/cyrus.dir/src/util/fatal.c.o
+libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/core/callbacks.c.o
+libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/core/encoder.c.o
+libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/core/framer.c.o
+libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/core/outqueue.c.o
+libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/core/reply.c.o
+libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/core/session.c.o
+libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/core/tagtable.c.o
+libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/imclient.c.o
+libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/transport/socket.c.o
 libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/util/buf.c.o
 libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o
-libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/core/framer.c.o
-libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/core/reply.c.o
-libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/core/encoder.c.o
-libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/core/tagtable.c.o
-libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/core/callbacks.c.o
-libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/core/outqueue.c.o
-libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/core/session.c.o
-libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/transport/socket.c.o
-libcyrus.so.1.0.0: CMakeFiles/imc_objects.dir/src/imclient.c.o
 libcyrus.so.1.0.0: CMakeFiles/cyrus.dir/build.make
+libcyrus.so.1.0.0: /usr/lib/x86_64-linux-gnu/libssl.so
+libcyrus.so.1.0.0: /usr/lib/x86_64-linux-gnu/libcrypto.so
+libcyrus.so.1.0.0: /usr/lib/x86_64-linux-gnu/libz.so
+libcyrus.so.1.0.0: /usr/lib/x86_64-linux-gnu/libsasl2.so
 libcyrus.so.1.0.0: /work/main/src/libcyrus.map
 libcyrus.so.1.0.0: CMakeFiles/cyrus.dir/link.txt
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_2) "Linking C shared library libcyrus.so"

@@ -89,30 +89,30 @@ cyrus_static_OBJECTS = \
 
 # External object files for target cyrus_static
 cyrus_static_EXTERNAL_OBJECTS = \
-"/work/main/build/CMakeFiles/imc_objects.dir/src/util/buf.c.o" \
-"/work/main/build/CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o" \
-"/work/main/build/CMakeFiles/imc_objects.dir/src/core/framer.c.o" \
-"/work/main/build/CMakeFiles/imc_objects.dir/src/core/reply.c.o" \
-"/work/main/build/CMakeFiles/imc_objects.dir/src/core/encoder.c.o" \
-"/work/main/build/CMakeFiles/imc_objects.dir/src/core/tagtable.c.o" \
 "/work/main/build/CMakeFiles/imc_objects.dir/src/core/callbacks.c.o" \
+"/work/main/build/CMakeFiles/imc_objects.dir/src/core/encoder.c.o" \
+"/work/main/build/CMakeFiles/imc_objects.dir/src/core/framer.c.o" \
 "/work/main/build/CMakeFiles/imc_objects.dir/src/core/outqueue.c.o" \
+"/work/main/build/CMakeFiles/imc_objects.dir/src/core/reply.c.o" \
 "/work/main/build/CMakeFiles/imc_objects.dir/src/core/session.c.o" \
+"/work/main/build/CMakeFiles/imc_objects.dir/src/core/tagtable.c.o" \
+"/work/main/build/CMakeFiles/imc_objects.dir/src/imclient.c.o" \
 "/work/main/build/CMakeFiles/imc_objects.dir/src/transport/socket.c.o" \
-"/work/main/build/CMakeFiles/imc_objects.dir/src/imclient.c.o"
+"/work/main/build/CMakeFiles/imc_objects.dir/src/util/buf.c.o" \
+"/work/main/build/CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o"
 
 libcyrus.a: CMakeFiles/cyrus_static.dir/src/util/fatal.c.o
+libcyrus.a: CMakeFiles/imc_objects.dir/src/core/callbacks.c.o
+libcyrus.a: CMakeFiles/imc_objects.dir/src/core/encoder.c.o
+libcyrus.a: CMakeFiles/imc_objects.dir/src/core/framer.c.o
+libcyrus.a: CMakeFiles/imc_objects.dir/src/core/outqueue.c.o
+libcyrus.a: CMakeFiles/imc_objects.dir/src/core/reply.c.o
+libcyrus.a: CMakeFiles/imc_objects.dir/src/core/session.c.o
+libcyrus.a: CMakeFiles/imc_objects.dir/src/core/tagtable.c.o
+libcyrus.a: CMakeFiles/imc_objects.dir/src/imclient.c.o
+libcyrus.a: CMakeFiles/imc_objects.dir/src/transport/socket.c.o
 libcyrus.a: CMakeFiles/imc_objects.dir/src/util/buf.c.o
 libcyrus.a: CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o
-libcyrus.a: CMakeFiles/imc_objects.dir/src/core/framer.c.o
-libcyrus.a: CMakeFiles/imc_objects.dir/src/core/reply.c.o
-libcyrus.a: CMakeFiles/imc_objects.dir/src/core/encoder.c.o
-libcyrus.a: CMakeFiles/imc_objects.dir/src/core/tagtable.c.o
-libcyrus.a: CMakeFiles/imc_objects.dir/src/core/callbacks.c.o
-libcyrus.a: CMakeFiles/imc_objects.dir/src/core/outqueue.c.o
-libcyrus.a: CMakeFiles/imc_objects.dir/src/core/session.c.o
-libcyrus.a: CMakeFiles/imc_objects.dir/src/transport/socket.c.o
-libcyrus.a: CMakeFiles/imc_objects.dir/src/imclient.c.o
 libcyrus.a: CMakeFiles/cyrus_static.dir/build.make
 libcyrus.a: CMakeFiles/cyrus_static.dir/link.txt
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_2) "Linking C static library libcyrus.a"

@@ -69,33 +69,33 @@ include CMakeFiles/imc_objects.dir/progress.make
 # Include the compile flags for this target's objects.
 include CMakeFiles/imc_objects.dir/flags.make
 
-CMakeFiles/imc_objects.dir/src/util/buf.c.o: CMakeFiles/imc_objects.dir/flags.make
-CMakeFiles/imc_objects.dir/src/util/buf.c.o: /work/main/src/util/buf.c
-CMakeFiles/imc_objects.dir/src/util/buf.c.o: CMakeFiles/imc_objects.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_1) "Building C object CMakeFiles/imc_objects.dir/src/util/buf.c.o"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/imc_objects.dir/src/util/buf.c.o -MF CMakeFiles/imc_objects.dir/src/util/buf.c.o.d -o CMakeFiles/imc_objects.dir/src/util/buf.c.o -c /work/main/src/util/buf.c
+CMakeFiles/imc_objects.dir/src/core/callbacks.c.o: CMakeFiles/imc_objects.dir/flags.make
+CMakeFiles/imc_objects.dir/src/core/callbacks.c.o: /work/main/src/core/callbacks.c
+CMakeFiles/imc_objects.dir/src/core/callbacks.c.o: CMakeFiles/imc_objects.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_1) "Building C object CMakeFiles/imc_objects.dir/src/core/callbacks.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/imc_objects.dir/src/core/callbacks.c.o -MF CMakeFiles/imc_objects.dir/src/core/callbacks.c.o.d -o CMakeFiles/imc_objects.dir/src/core/callbacks.c.o -c /work/main/src/core/callbacks.c
 
-CMakeFiles/imc_objects.dir/src/util/buf.c.i: cmake_force
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/imc_objects.dir/src/util/buf.c.i"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/util/buf.c > CMakeFiles/imc_objects.dir/src/util/buf.c.i
+CMakeFiles/imc_objects.dir/src/core/callbacks.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/imc_objects.dir/src/core/callbacks.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/core/callbacks.c > CMakeFiles/imc_objects.dir/src/core/callbacks.c.i
 
-CMakeFiles/imc_objects.dir/src/util/buf.c.s: cmake_force
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/imc_objects.dir/src/util/buf.c.s"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/util/buf.c -o CMakeFiles/imc_objects.dir/src/util/buf.c.s
+CMakeFiles/imc_objects.dir/src/core/callbacks.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/imc_objects.dir/src/core/callbacks.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/core/callbacks.c -o CMakeFiles/imc_objects.dir/src/core/callbacks.c.s
 
-CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o: CMakeFiles/imc_objects.dir/flags.make
-CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o: /work/main/src/util/xmalloc.c
-CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o: CMakeFiles/imc_objects.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_2) "Building C object CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o -MF CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o.d -o CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o -c /work/main/src/util/xmalloc.c
+CMakeFiles/imc_objects.dir/src/core/encoder.c.o: CMakeFiles/imc_objects.dir/flags.make
+CMakeFiles/imc_objects.dir/src/core/encoder.c.o: /work/main/src/core/encoder.c
+CMakeFiles/imc_objects.dir/src/core/encoder.c.o: CMakeFiles/imc_objects.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_2) "Building C object CMakeFiles/imc_objects.dir/src/core/encoder.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/imc_objects.dir/src/core/encoder.c.o -MF CMakeFiles/imc_objects.dir/src/core/encoder.c.o.d -o CMakeFiles/imc_objects.dir/src/core/encoder.c.o -c /work/main/src/core/encoder.c
 
-CMakeFiles/imc_objects.dir/src/util/xmalloc.c.i: cmake_force
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/imc_objects.dir/src/util/xmalloc.c.i"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/util/xmalloc.c > CMakeFiles/imc_objects.dir/src/util/xmalloc.c.i
+CMakeFiles/imc_objects.dir/src/core/encoder.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/imc_objects.dir/src/core/encoder.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/core/encoder.c > CMakeFiles/imc_objects.dir/src/core/encoder.c.i
 
-CMakeFiles/imc_objects.dir/src/util/xmalloc.c.s: cmake_force
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/imc_objects.dir/src/util/xmalloc.c.s"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/util/xmalloc.c -o CMakeFiles/imc_objects.dir/src/util/xmalloc.c.s
+CMakeFiles/imc_objects.dir/src/core/encoder.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/imc_objects.dir/src/core/encoder.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/core/encoder.c -o CMakeFiles/imc_objects.dir/src/core/encoder.c.s
 
 CMakeFiles/imc_objects.dir/src/core/framer.c.o: CMakeFiles/imc_objects.dir/flags.make
 CMakeFiles/imc_objects.dir/src/core/framer.c.o: /work/main/src/core/framer.c
@@ -111,66 +111,10 @@ CMakeFiles/imc_objects.dir/src/core/framer.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/imc_objects.dir/src/core/framer.c.s"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/core/framer.c -o CMakeFiles/imc_objects.dir/src/core/framer.c.s
 
-CMakeFiles/imc_objects.dir/src/core/reply.c.o: CMakeFiles/imc_objects.dir/flags.make
-CMakeFiles/imc_objects.dir/src/core/reply.c.o: /work/main/src/core/reply.c
-CMakeFiles/imc_objects.dir/src/core/reply.c.o: CMakeFiles/imc_objects.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_4) "Building C object CMakeFiles/imc_objects.dir/src/core/reply.c.o"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/imc_objects.dir/src/core/reply.c.o -MF CMakeFiles/imc_objects.dir/src/core/reply.c.o.d -o CMakeFiles/imc_objects.dir/src/core/reply.c.o -c /work/main/src/core/reply.c
-
-CMakeFiles/imc_objects.dir/src/core/reply.c.i: cmake_force
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/imc_objects.dir/src/core/reply.c.i"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/core/reply.c > CMakeFiles/imc_objects.dir/src/core/reply.c.i
-
-CMakeFiles/imc_objects.dir/src/core/reply.c.s: cmake_force
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/imc_objects.dir/src/core/reply.c.s"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/core/reply.c -o CMakeFiles/imc_objects.dir/src/core/reply.c.s
-
-CMakeFiles/imc_objects.dir/src/core/encoder.c.o: CMakeFiles/imc_objects.dir/flags.make
-CMakeFiles/imc_objects.dir/src/core/encoder.c.o: /work/main/src/core/encoder.c
-CMakeFiles/imc_objects.dir/src/core/encoder.c.o: CMakeFiles/imc_objects.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_5) "Building C object CMakeFiles/imc_objects.dir/src/core/encoder.c.o"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/imc_objects.dir/src/core/encoder.c.o -MF CMakeFiles/imc_objects.dir/src/core/encoder.c.o.d -o CMakeFiles/imc_objects.dir/src/core/encoder.c.o -c /work/main/src/core/encoder.c
-
-CMakeFiles/imc_objects.dir/src/core/encoder.c.i: cmake_force
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/imc_objects.dir/src/core/encoder.c.i"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/core/encoder.c > CMakeFiles/imc_objects.dir/src/core/encoder.c.i
-
-CMakeFiles/imc_objects.dir/src/core/encoder.c.s: cmake_force
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/imc_objects.dir/src/core/encoder.c.s"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/core/encoder.c -o CMakeFiles/imc_objects.dir/src/core/encoder.c.s
-
-CMakeFiles/imc_objects.dir/src/core/tagtable.c.o: CMakeFiles/imc_objects.dir/flags.make
-CMakeFiles/imc_objects.dir/src/core/tagtable.c.o: /work/main/src/core/tagtable.c
-CMakeFiles/imc_objects.dir/src/core/tagtable.c.o: CMakeFiles/imc_objects.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_6) "Building C object CMakeFiles/imc_objects.dir/src/core/tagtable.c.o"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/imc_objects.dir/src/core/tagtable.c.o -MF CMakeFiles/imc_objects.dir/src/core/tagtable.c.o.d -o CMakeFiles/imc_objects.dir/src/core/tagtable.c.o -c /work/main/src/core/tagtable.c
-
-CMakeFiles/imc_objects.dir/src/core/tagtable.c.i: cmake_force
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/imc_objects.dir/src/core/tagtable.c.i"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/core/tagtable.c > CMakeFiles/imc_objects.dir/src/core/tagtable.c.i
-
-CMakeFiles/imc_objects.dir/src/core/tagtable.c.s: cmake_force
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/imc_objects.dir/src/core/tagtable.c.s"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/core/tagtable.c -o CMakeFiles/imc_objects.dir/src/core/tagtable.c.s
-
-CMakeFiles/imc_objects.dir/src/core/callbacks.c.o: CMakeFiles/imc_objects.dir/flags.make
-CMakeFiles/imc_objects.dir/src/core/callbacks.c.o: /work/main/src/core/callbacks.c
-CMakeFiles/imc_objects.dir/src/core/callbacks.c.o: CMakeFiles/imc_objects.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_7) "Building C object CMakeFiles/imc_objects.dir/src/core/callbacks.c.o"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/imc_objects.dir/src/core/callbacks.c.o -MF CMakeFiles/imc_objects.dir/src/core/callbacks.c.o.d -o CMakeFiles/imc_objects.dir/src/core/callbacks.c.o -c /work/main/src/core/callbacks.c
-
-CMakeFiles/imc_objects.dir/src/core/callbacks.c.i: cmake_force
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/imc_objects.dir/src/core/callbacks.c.i"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/core/callbacks.c > CMakeFiles/imc_objects.dir/src/core/callbacks.c.i
-
-CMakeFiles/imc_objects.dir/src/core/callbacks.c.s: cmake_force
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/imc_objects.dir/src/core/callbacks.c.s"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/core/callbacks.c -o CMakeFiles/imc_objects.dir/src/core/callbacks.c.s
-
 CMakeFiles/imc_objects.dir/src/core/outqueue.c.o: CMakeFiles/imc_objects.dir/flags.make
 CMakeFiles/imc_objects.dir/src/core/outqueue.c.o: /work/main/src/core/outqueue.c
 CMakeFiles/imc_objects.dir/src/core/outqueue.c.o: CMakeFiles/imc_objects.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_8) "Building C object CMakeFiles/imc_objects.dir/src/core/outqueue.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_4) "Building C object CMakeFiles/imc_objects.dir/src/core/outqueue.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/imc_objects.dir/src/core/outqueue.c.o -MF CMakeFiles/imc_objects.dir/src/core/outqueue.c.o.d -o CMakeFiles/imc_objects.dir/src/core/outqueue.c.o -c /work/main/src/core/outqueue.c
 
 CMakeFiles/imc_objects.dir/src/core/outqueue.c.i: cmake_force
@@ -181,10 +125,24 @@ CMakeFiles/imc_objects.dir/src/core/outqueue.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/imc_objects.dir/src/core/outqueue.c.s"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/core/outqueue.c -o CMakeFiles/imc_objects.dir/src/core/outqueue.c.s
 
+CMakeFiles/imc_objects.dir/src/core/reply.c.o: CMakeFiles/imc_objects.dir/flags.make
+CMakeFiles/imc_objects.dir/src/core/reply.c.o: /work/main/src/core/reply.c
+CMakeFiles/imc_objects.dir/src/core/reply.c.o: CMakeFiles/imc_objects.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_5) "Building C object CMakeFiles/imc_objects.dir/src/core/reply.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/imc_objects.dir/src/core/reply.c.o -MF CMakeFiles/imc_objects.dir/src/core/reply.c.o.d -o CMakeFiles/imc_objects.dir/src/core/reply.c.o -c /work/main/src/core/reply.c
+
+CMakeFiles/imc_objects.dir/src/core/reply.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/imc_objects.dir/src/core/reply.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/core/reply.c > CMakeFiles/imc_objects.dir/src/core/reply.c.i
+
+CMakeFiles/imc_objects.dir/src/core/reply.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/imc_objects.dir/src/core/reply.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/core/reply.c -o CMakeFiles/imc_objects.dir/src/core/reply.c.s
+
 CMakeFiles/imc_objects.dir/src/core/session.c.o: CMakeFiles/imc_objects.dir/flags.make
 CMakeFiles/imc_objects.dir/src/core/session.c.o: /work/main/src/core/session.c
 CMakeFiles/imc_objects.dir/src/core/session.c.o: CMakeFiles/imc_objects.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_9) "Building C object CMakeFiles/imc_objects.dir/src/core/session.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_6) "Building C object CMakeFiles/imc_objects.dir/src/core/session.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/imc_objects.dir/src/core/session.c.o -MF CMakeFiles/imc_objects.dir/src/core/session.c.o.d -o CMakeFiles/imc_objects.dir/src/core/session.c.o -c /work/main/src/core/session.c
 
 CMakeFiles/imc_objects.dir/src/core/session.c.i: cmake_force
@@ -195,24 +153,24 @@ CMakeFiles/imc_objects.dir/src/core/session.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/imc_objects.dir/src/core/session.c.s"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/core/session.c -o CMakeFiles/imc_objects.dir/src/core/session.c.s
 
-CMakeFiles/imc_objects.dir/src/transport/socket.c.o: CMakeFiles/imc_objects.dir/flags.make
-CMakeFiles/imc_objects.dir/src/transport/socket.c.o: /work/main/src/transport/socket.c
-CMakeFiles/imc_objects.dir/src/transport/socket.c.o: CMakeFiles/imc_objects.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_10) "Building C object CMakeFiles/imc_objects.dir/src/transport/socket.c.o"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/imc_objects.dir/src/transport/socket.c.o -MF CMakeFiles/imc_objects.dir/src/transport/socket.c.o.d -o CMakeFiles/imc_objects.dir/src/transport/socket.c.o -c /work/main/src/transport/socket.c
+CMakeFiles/imc_objects.dir/src/core/tagtable.c.o: CMakeFiles/imc_objects.dir/flags.make
+CMakeFiles/imc_objects.dir/src/core/tagtable.c.o: /work/main/src/core/tagtable.c
+CMakeFiles/imc_objects.dir/src/core/tagtable.c.o: CMakeFiles/imc_objects.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_7) "Building C object CMakeFiles/imc_objects.dir/src/core/tagtable.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/imc_objects.dir/src/core/tagtable.c.o -MF CMakeFiles/imc_objects.dir/src/core/tagtable.c.o.d -o CMakeFiles/imc_objects.dir/src/core/tagtable.c.o -c /work/main/src/core/tagtable.c
 
-CMakeFiles/imc_objects.dir/src/transport/socket.c.i: cmake_force
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/imc_objects.dir/src/transport/socket.c.i"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/transport/socket.c > CMakeFiles/imc_objects.dir/src/transport/socket.c.i
+CMakeFiles/imc_objects.dir/src/core/tagtable.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/imc_objects.dir/src/core/tagtable.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/core/tagtable.c > CMakeFiles/imc_objects.dir/src/core/tagtable.c.i
 
-CMakeFiles/imc_objects.dir/src/transport/socket.c.s: cmake_force
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/imc_objects.dir/src/transport/socket.c.s"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/transport/socket.c -o CMakeFiles/imc_objects.dir/src/transport/socket.c.s
+CMakeFiles/imc_objects.dir/src/core/tagtable.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/imc_objects.dir/src/core/tagtable.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/core/tagtable.c -o CMakeFiles/imc_objects.dir/src/core/tagtable.c.s
 
 CMakeFiles/imc_objects.dir/src/imclient.c.o: CMakeFiles/imc_objects.dir/flags.make
 CMakeFiles/imc_objects.dir/src/imclient.c.o: /work/main/src/imclient.c
 CMakeFiles/imc_objects.dir/src/imclient.c.o: CMakeFiles/imc_objects.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_11) "Building C object CMakeFiles/imc_objects.dir/src/imclient.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_8) "Building C object CMakeFiles/imc_objects.dir/src/imclient.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/imc_objects.dir/src/imclient.c.o -MF CMakeFiles/imc_objects.dir/src/imclient.c.o.d -o CMakeFiles/imc_objects.dir/src/imclient.c.o -c /work/main/src/imclient.c
 
 CMakeFiles/imc_objects.dir/src/imclient.c.i: cmake_force
@@ -223,17 +181,59 @@ CMakeFiles/imc_objects.dir/src/imclient.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/imc_objects.dir/src/imclient.c.s"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/imclient.c -o CMakeFiles/imc_objects.dir/src/imclient.c.s
 
+CMakeFiles/imc_objects.dir/src/transport/socket.c.o: CMakeFiles/imc_objects.dir/flags.make
+CMakeFiles/imc_objects.dir/src/transport/socket.c.o: /work/main/src/transport/socket.c
+CMakeFiles/imc_objects.dir/src/transport/socket.c.o: CMakeFiles/imc_objects.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_9) "Building C object CMakeFiles/imc_objects.dir/src/transport/socket.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/imc_objects.dir/src/transport/socket.c.o -MF CMakeFiles/imc_objects.dir/src/transport/socket.c.o.d -o CMakeFiles/imc_objects.dir/src/transport/socket.c.o -c /work/main/src/transport/socket.c
+
+CMakeFiles/imc_objects.dir/src/transport/socket.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/imc_objects.dir/src/transport/socket.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/transport/socket.c > CMakeFiles/imc_objects.dir/src/transport/socket.c.i
+
+CMakeFiles/imc_objects.dir/src/transport/socket.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/imc_objects.dir/src/transport/socket.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/transport/socket.c -o CMakeFiles/imc_objects.dir/src/transport/socket.c.s
+
+CMakeFiles/imc_objects.dir/src/util/buf.c.o: CMakeFiles/imc_objects.dir/flags.make
+CMakeFiles/imc_objects.dir/src/util/buf.c.o: /work/main/src/util/buf.c
+CMakeFiles/imc_objects.dir/src/util/buf.c.o: CMakeFiles/imc_objects.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_10) "Building C object CMakeFiles/imc_objects.dir/src/util/buf.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/imc_objects.dir/src/util/buf.c.o -MF CMakeFiles/imc_objects.dir/src/util/buf.c.o.d -o CMakeFiles/imc_objects.dir/src/util/buf.c.o -c /work/main/src/util/buf.c
+
+CMakeFiles/imc_objects.dir/src/util/buf.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/imc_objects.dir/src/util/buf.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/util/buf.c > CMakeFiles/imc_objects.dir/src/util/buf.c.i
+
+CMakeFiles/imc_objects.dir/src/util/buf.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/imc_objects.dir/src/util/buf.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/util/buf.c -o CMakeFiles/imc_objects.dir/src/util/buf.c.s
+
+CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o: CMakeFiles/imc_objects.dir/flags.make
+CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o: /work/main/src/util/xmalloc.c
+CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o: CMakeFiles/imc_objects.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_11) "Building C object CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o -MF CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o.d -o CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o -c /work/main/src/util/xmalloc.c
+
+CMakeFiles/imc_objects.dir/src/util/xmalloc.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/imc_objects.dir/src/util/xmalloc.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/util/xmalloc.c > CMakeFiles/imc_objects.dir/src/util/xmalloc.c.i
+
+CMakeFiles/imc_objects.dir/src/util/xmalloc.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/imc_objects.dir/src/util/xmalloc.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/util/xmalloc.c -o CMakeFiles/imc_objects.dir/src/util/xmalloc.c.s
+
+imc_objects: CMakeFiles/imc_objects.dir/src/core/callbacks.c.o
+imc_objects: CMakeFiles/imc_objects.dir/src/core/encoder.c.o
+imc_objects: CMakeFiles/imc_objects.dir/src/core/framer.c.o
+imc_objects: CMakeFiles/imc_objects.dir/src/core/outqueue.c.o
+imc_objects: CMakeFiles/imc_objects.dir/src/core/reply.c.o
+imc_objects: CMakeFiles/imc_objects.dir/src/core/session.c.o
+imc_objects: CMakeFiles/imc_objects.dir/src/core/tagtable.c.o
+imc_objects: CMakeFiles/imc_objects.dir/src/imclient.c.o
+imc_objects: CMakeFiles/imc_objects.dir/src/transport/socket.c.o
 imc_objects: CMakeFiles/imc_objects.dir/src/util/buf.c.o
 imc_objects: CMakeFiles/imc_objects.dir/src/util/xmalloc.c.o
-imc_objects: CMakeFiles/imc_objects.dir/src/core/framer.c.o
-imc_objects: CMakeFiles/imc_objects.dir/src/core/reply.c.o
-imc_objects: CMakeFiles/imc_objects.dir/src/core/encoder.c.o
-imc_objects: CMakeFiles/imc_objects.dir/src/core/tagtable.c.o
-imc_objects: CMakeFiles/imc_objects.dir/src/core/callbacks.c.o
-imc_objects: CMakeFiles/imc_objects.dir/src/core/outqueue.c.o
-imc_objects: CMakeFiles/imc_objects.dir/src/core/session.c.o
-imc_objects: CMakeFiles/imc_objects.dir/src/transport/socket.c.o
-imc_objects: CMakeFiles/imc_objects.dir/src/imclient.c.o
 imc_objects: CMakeFiles/imc_objects.dir/build.make
 .PHONY : imc_objects
 
