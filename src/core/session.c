@@ -60,6 +60,23 @@ void imc_session_set_continuation(struct imc_session *s, imc_continuation_fn *fn
     s->cont_rock = rock;
 }
 
+void imc_session_pause_after(struct imc_session *s, uint64_t tag)
+{
+    s->pause_tag = tag;
+}
+
+void imc_session_resume(struct imc_session *s)
+{
+    s->pause_tag = 0;
+    s->paused = 0;
+    s->leftover = 0;
+}
+
+uint64_t imc_session_last_tag(const struct imc_session *s)
+{
+    return s->next_tag - 1;
+}
+
 int imc_session_at_boundary(const struct imc_session *s)
 {
     return s->resp == IMC_RESP_NONE && s->framer.partial.len == 0 &&
@@ -227,6 +244,8 @@ static void dispatch_tagged(struct imc_session *s, struct imclient_reply *r)
             break;
         }
     }
+    if (cmd.tag == s->pause_tag)
+        s->paused = 1;
     if (cmd.finish)
         cmd.finish(s->owner, cmd.rock, r);
 }
@@ -315,7 +334,12 @@ static int on_line(struct imc_session *s, const struct imc_frame *fr)
 
 int imc_session_feed(struct imc_session *s, const char *data, size_t len)
 {
+    s->leftover = 0;
     while (!s->failed) {
+        if (s->paused) {
+            s->leftover = len;
+            return 0;
+        }
         struct imc_frame fr;
         size_t used = imc_framer_next(&s->framer, data, len, &fr);
         data += used;

@@ -47,6 +47,13 @@ struct imc_session {
     imc_continuation_fn *cont;
     void *cont_rock;
 
+    /* Input stops right after the tagged reply to pause_tag (STARTTLS,
+     * AUTHENTICATE): what follows belongs to another layer, and leftover
+     * counts the bytes of the last feed left unread. */
+    uint64_t pause_tag;
+    int paused;
+    size_t leftover;
+
     int failed; /* no more input is accepted; pending commands got EOF */
     char error[256];
     char scratch[8]; /* writable keyword/text for replies we make up */
@@ -79,6 +86,13 @@ size_t imc_session_inflight(const struct imc_session *s);
  * pending command EOF.  Queued output is dropped. */
 void imc_session_fail(struct imc_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Stop taking input once the tagged reply to tag has been delivered. */
+void imc_session_pause_after(struct imc_session *s, uint64_t tag);
+/* Take input again (leftover is forgotten). */
+void imc_session_resume(struct imc_session *s);
+/* The tag the last imc_session_send() used. */
+uint64_t imc_session_last_tag(const struct imc_session *s);
 
 /* Nonzero when no response is partly received: the framer holds no piece of
  * a line or literal.  A security layer may only begin at such a boundary. */

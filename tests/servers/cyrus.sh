@@ -53,7 +53,6 @@ sasl_sasldb_path: $d/sasldb2
 sasl_mech_list: $mechs
 $gss
 autocreate_quota: 0
-autocreate_post: 1
 failedloginpause: 0
 tls_server_cert: $d/conf/tls/server.pem
 tls_server_key: $d/conf/tls/server.key
@@ -135,7 +134,7 @@ start() {
     [ "$rc" = 0 ] && break
     stop_group "$d/server.pid" 1 || true
     if [ "$rc" = 2 ] || grep -qs "unable to bind" "$d/master.out"; then
-      note "port $port or $sport was taken, retrying with other ports"
+      note "port $port or $sport was taken (attempt $attempt), retrying with other ports"
       continue
     fi
     show_log "Cyrus master output" "$d/master.out"
@@ -176,7 +175,7 @@ stop() {
 }
 
 case ${1:-} in
-  start) [ $# -ge 2 ] && [ $# -le 3 ] || usage; start "$2" "${3:-}" ;;
+  start) if [ $# -lt 2 ] || [ $# -gt 3 ]; then usage; fi; start "$2" "${3:-}" ;;
   stop) [ $# -eq 2 ] || usage; stop "$2" ;;
   *) usage ;;
 esac

@@ -269,7 +269,7 @@ start() {
     [ "$rc" = 0 ] && break
     stop_group "$d/server.pid" 1 || true
     if [ "$rc" = 2 ] || grep -qs "Address already in use" "$d/dovecot.log" "$d/dovecot.out"; then
-      note "port $port or $sport was taken, retrying with other ports"
+      note "port $port or $sport was taken (attempt $attempt), retrying with other ports"
       continue
     fi
     show_log "Dovecot output" "$d/dovecot.out"
@@ -308,7 +308,7 @@ stop() {
 }
 
 case ${1:-} in
-  start) [ $# -ge 2 ] && [ $# -le 3 ] || usage; start "$2" "${3:-}" ;;
+  start) if [ $# -lt 2 ] || [ $# -gt 3 ]; then usage; fi; start "$2" "${3:-}" ;;
   stop) [ $# -eq 2 ] || usage; stop "$2" ;;
   *) usage ;;
 esac

@@ -119,7 +119,7 @@ EOF
     fi
     stop_group "$d/server.pid" 1 || true
     if [ "$rc" = 2 ] || grep -qs "Address already in use" "$d/kdc.log" "$d/kdc.out"; then
-      note "port $port was taken, retrying with another"
+      note "port $port was taken (attempt $attempt), retrying with another"
       continue
     fi
     show_log "KDC output" "$d/kdc.out"
@@ -131,6 +131,7 @@ EOF
   {
     echo "# KDC started by tests/servers/kdc.sh; load with: set -a; . $d/env; set +a"
     env_line KRB5_CONFIG "$d/krb5.conf"
+    env_line KRB5_KDC_PROFILE "$d/kdc.conf"
     env_line KRB5_KTNAME "FILE:$d/imap.keytab"
     env_line KRB5CCNAME "FILE:$d/ccache"
     env_line IMC_KRB5_REALM "$REALM"

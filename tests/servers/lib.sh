@@ -1,6 +1,9 @@
+# shellcheck shell=bash disable=SC2086,SC2034
 # Shared helpers for the throwaway-server scripts in tests/servers/.
 # Sourced, not executed. Everything here acts on PIDs and process groups the
 # scripts recorded themselves; nothing looks processes up by name.
+# (SC2086: /proc/PID/stat fields are split on purpose; SC2034: STARTED_PID is
+# read by the sourcing script.)
 
 SERVERS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PYTHON=${PYTHON:-python3}

@@ -314,6 +314,28 @@ static void any_split_same_result(void)
     free(whole);
 }
 
+static void pause_after_tag_leaves_rest_unread(void)
+{
+    struct imc_session s;
+    setup(&s);
+    imc_callbacks_set(&s.callbacks, "", 0, record, "d");
+    send_(&s, "a", "STARTTLS");
+    imc_session_pause_after(&s, imc_session_last_tag(&s));
+    drain(&s);
+    const char in[] = "* OK x\r\n1 OK begin\r\n* CAPABILITY IMAP4rev1\r\n";
+    CHECK_INT(imc_session_feed(&s, in, sizeof in - 1), 0);
+    CHECK(s.paused);
+    CHECK_INT(s.leftover, 24);
+    CHECK_STR(log_text(), "d|OK|-1|1|x\na|OK|-1|5|begin\n");
+    CHECK(imc_session_at_boundary(&s));
+    CHECK_INT(imc_session_feed(&s, "* X\r\n", 5), 0);
+    CHECK_INT(s.leftover, 5);
+    imc_session_resume(&s);
+    CHECK_INT(imc_session_feed(&s, "* X\r\n", 5), 0);
+    CHECK_STR(log_text(), "d|OK|-1|1|x\na|OK|-1|5|begin\nd|X|-1|0|\n");
+    imc_session_free(&s);
+}
+
 int main(int argc, char **argv)
 {
     static const struct check_test tests[] = {
@@ -324,6 +346,7 @@ int main(int argc, char **argv)
         TEST(nonsync_literal_does_not_wait), TEST(unsolicited_continuation),
         TEST(refused_command_reports_bad), TEST(reply_limit),
         TEST(unwatched_replies_are_not_buffered), TEST(any_split_same_result),
+        TEST(pause_after_tag_leaves_rest_unread),
     };
     int r = check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
     imc_buf_free(&logbuf);
