@@ -72,7 +72,9 @@ void imc_fail(struct imclient *c, const char *fmt, ...)
 /* Write what the session lets go now, until the socket would block. */
 int imc_flush(struct imclient *c)
 {
-    while (c->transport) {
+    /* While paused, a new layer is about to start: nothing may go out in
+     * the old one. */
+    while (c->transport && !c->session.paused) {
         size_t len;
         const char *out = imc_session_output(&c->session, &len);
         if (len == 0)
@@ -106,6 +108,7 @@ static int read_once(struct imclient *c)
         return -1;
     }
     c->last_activity = imc_now_ms();
+    c->last_read = (size_t)n;
     c->depth++;
     int r = imc_session_feed(&c->session, c->readbuf, (size_t)n);
     c->depth--;
@@ -115,6 +118,24 @@ static int read_once(struct imclient *c)
     }
     /* Callbacks may have queued commands. */
     return imc_flush(c);
+}
+
+static int process(struct imclient *c, int timeout_ms);
+
+const char *imc_leftover(struct imclient *c, size_t *len)
+{
+    *len = c->session.leftover;
+    return c->readbuf + c->last_read - c->session.leftover;
+}
+
+int imc_run_until_paused(struct imclient *c)
+{
+    while (c->transport && !c->session.paused) {
+        int r = process(c, -1);
+        if (r < 0)
+            return -1;
+    }
+    return c->transport ? 0 : -1;
 }
 
 static int wants_write(struct imclient *c)

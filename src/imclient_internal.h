@@ -13,6 +13,7 @@ struct imclient {
     char *servername;                /* as the application named it */
     char *readbuf;
     size_t readcap;
+    size_t last_read;                /* bytes the last read put in readbuf */
     long last_activity;              /* ms, monotonic: last read or first send */
     int depth;                       /* > 0 while library code runs callbacks */
     int close_requested;             /* imclient_close() called from a callback */
@@ -24,5 +25,16 @@ void imc_fail(struct imclient *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Write what may be written now; -1 if the connection failed. */
 int imc_flush(struct imclient *c);
+
+/*
+ * For exchanges after which a new layer starts (STARTTLS, AUTHENTICATE with
+ * a security layer): after imc_session_pause_after(&c->session, tag), run
+ * events until that reply has been delivered.  Returns 0, or -1 if the
+ * connection failed.  No output is written while paused.  imc_leftover()
+ * then gives the bytes of the last read that followed the reply; they
+ * belong to the new layer (or are an injection attempt).
+ */
+int imc_run_until_paused(struct imclient *c);
+const char *imc_leftover(struct imclient *c, size_t *len);
 
 #endif

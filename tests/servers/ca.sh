@@ -26,14 +26,16 @@ newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "
 serial() { printf '0x%s' "$(openssl rand -hex 8)"; }
 
 # Our own minimal config, so the system openssl.cnf plays no part.
-cat >req.cnf <<'EOF'
+# A distinct CA name per run: two CAs never look like issuers of each
+# other's certificates.
+cat >req.cnf <<EOF
 [req]
 distinguished_name = dn
 prompt = no
 x509_extensions = v3_ca
 [dn]
 O = imclient tests
-CN = imclient throwaway test CA
+CN = imclient throwaway test CA $(openssl rand -hex 4)
 [v3_ca]
 basicConstraints = critical, CA:TRUE
 keyUsage = critical, keyCertSign, cRLSign

@@ -166,7 +166,8 @@ ssl_cert_username_field = commonName
 
 auth_mechanisms = $mechs
 auth_verbose = yes
-# "alice@TEST.LOCAL" (a Kerberos principal) and "alice" are the same user.
+# Lower-case and drop any @domain: GSSAPI's principal alice@TEST.LOCAL would
+# otherwise log in as user "alice@test.local", not "alice".
 auth_username_format = %Ln
 auth_failure_delay = 0
 $gss
