@@ -111,6 +111,48 @@ void imclient_setlimits(struct imclient *imclient,
 /* Library defaults, for callers that want to start from them. */
 void imclient_defaultlimits(struct imclient_limits *limits);
 
+/* ---- TLS ----------------------------------------------------------------
+ * imclient_starttls() verifies the server by default: the chain against
+ * CAfile/CApath (the system's trust store when both are NULL) and the name
+ * given to imclient_connect() against the certificate's subjectAltName.
+ * It returns 0 only after a verified handshake; on any failure the
+ * connection is closed (pending commands get EOF) and imclient_error() says
+ * why.  Capabilities learnt before TLS are forgotten: the
+ * IMCLIENT_CONN_NONSYNCLITERAL flag is cleared.
+ */
+
+/* Negotiate TLS at once, without a STARTTLS command: for servers that
+ * speak TLS from the first byte (RFC 8314, port 993).  Call it right after
+ * imclient_connect(); same arguments, verification and results as
+ * imclient_starttls(). */
+int imclient_begintls(struct imclient *imclient, char *cert_file, char *key_file,
+                      char *CAfile, char *CApath);
+
+#define IMCLIENT_TLS_VERIFY   0 /* default: chain and host name must verify */
+#define IMCLIENT_TLS_NOVERIFY 1 /* accept any certificate (test servers only) */
+/* Choose how the next handshake verifies the server. */
+void imclient_settlsverify(struct imclient *imclient, int mode);
+
+/* ---- Authentication secrets ----------------------------------------------
+ * imclient_authenticate() never prompts.  Names and secrets a mechanism
+ * needs come from this procedure; it returns a NUL-terminated string that
+ * stays valid until imclient_authenticate() returns, or NULL for "none".
+ * Without a procedure, only mechanisms needing no secret (GSSAPI with a
+ * credential cache, EXTERNAL) can succeed.
+ */
+#define IMCLIENT_SECRET_AUTHNAME 1 /* the name to authenticate as */
+#define IMCLIENT_SECRET_USER     2 /* the identity to act as (authzid) */
+#define IMCLIENT_SECRET_PASSWORD 3
+#define IMCLIENT_SECRET_REALM    4
+typedef const char *imclient_secret_proc_t(struct imclient *imclient, void *rock,
+                                           int what, const char *mechanism);
+void imclient_setsecretproc(struct imclient *imclient, imclient_secret_proc_t *proc,
+                            void *rock);
+
+/* The security layer authentication negotiated: its strength in bits
+ * (0: none, 1: integrity only, > 1: privacy), or -1 before authentication. */
+int imclient_getssf(struct imclient *imclient);
+
 #ifdef __cplusplus
 }
 #endif

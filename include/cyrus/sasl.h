@@ -25,6 +25,18 @@ struct sasl_client {
     int maxssf;        /* strongest security layer it can negotiate (0: none) */
 };
 
+/*
+ * The mechanisms the library offers.  krb_sasl_client is Kerberos V5 through
+ * GSSAPI, the name the imclient(3) example uses.
+ */
+extern struct sasl_client krb_sasl_client;
+extern struct sasl_client imclient_sasl_scram_sha256;
+extern struct sasl_client imclient_sasl_scram_sha1;
+extern struct sasl_client imclient_sasl_plain;
+extern struct sasl_client imclient_sasl_login;
+extern struct sasl_client imclient_sasl_cram_md5;
+extern struct sasl_client imclient_sasl_external;
+
 #ifdef __cplusplus
 }
 #endif
