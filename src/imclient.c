@@ -45,6 +45,7 @@ int imclient_connect(struct imclient **imclient, const char *host, const char *p
     c->readbuf = xmalloc(READ_CHUNK);
     c->readcap = READ_CHUNK;
     c->last_activity = imc_now_ms();
+    c->ssf = -1;
     *imclient = c;
     return 0;
 }

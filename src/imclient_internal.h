@@ -16,6 +16,11 @@ struct imclient {
     size_t last_read;                /* bytes the last read put in readbuf */
     long last_activity;              /* ms, monotonic: last read or first send */
     int depth;                       /* > 0 while library code runs callbacks */
+    int tls_verify;                  /* IMCLIENT_TLS_VERIFY or _NOVERIFY */
+    int tls_active;                  /* a TLS layer is on the stack */
+    imclient_secret_proc_t *secretproc;
+    void *secretrock;
+    int ssf;                         /* negotiated SASL layer; -1 before auth */
     int close_requested;             /* imclient_close() called from a callback */
 };
 
