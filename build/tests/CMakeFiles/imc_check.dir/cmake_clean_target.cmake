@@ -1,3 +1,0 @@
-file(REMOVE_RECURSE
-  "libimc_check.a"
-)
