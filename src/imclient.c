@@ -82,6 +82,8 @@ int imc_flush(struct imclient *c)
             return 0;
         ssize_t n = imc_transport_write(c->transport, out, len);
         if (n > 0) {
+            if (c->trace)
+                c->trace(c, c->tracerock, 'C', out, (size_t)n);
             imc_session_written(&c->session, (size_t)n);
             continue;
         }
@@ -110,6 +112,8 @@ static int read_once(struct imclient *c)
     }
     c->last_activity = imc_now_ms();
     c->last_read = (size_t)n;
+    if (c->trace)
+        c->trace(c, c->tracerock, 'S', c->readbuf, (size_t)n);
     c->depth++;
     int r = imc_session_feed(&c->session, c->readbuf, (size_t)n);
     c->depth--;
@@ -336,4 +340,10 @@ void imclient_getlimits(struct imclient *imclient, struct imclient_limits *limit
 void imclient_setlimits(struct imclient *imclient, const struct imclient_limits *limits)
 {
     imc_session_setlimits(&imclient->session, limits);
+}
+
+void imclient_settrace(struct imclient *imclient, imclient_trace_proc_t *proc, void *rock)
+{
+    imclient->trace = proc;
+    imclient->tracerock = rock;
 }

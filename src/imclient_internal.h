@@ -21,6 +21,8 @@ struct imclient {
     imclient_secret_proc_t *secretproc;
     void *secretrock;
     int ssf;                         /* negotiated SASL layer; -1 before auth */
+    imclient_trace_proc_t *trace;
+    void *tracerock;
     int close_requested;             /* imclient_close() called from a callback */
 };
 

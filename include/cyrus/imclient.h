@@ -111,6 +111,16 @@ void imclient_setlimits(struct imclient *imclient,
 /* Library defaults, for callers that want to start from them. */
 void imclient_defaultlimits(struct imclient_limits *limits);
 
+/*
+ * Watch the conversation: proc sees each piece of protocol the client
+ * writes (direction 'C') or reads ('S'), as plain text above any TLS or
+ * SASL layer.  Credentials sent with LOGIN pass through it too.
+ */
+typedef void imclient_trace_proc_t(struct imclient *imclient, void *rock,
+                                   int direction, const char *data, size_t len);
+void imclient_settrace(struct imclient *imclient, imclient_trace_proc_t *proc,
+                       void *rock);
+
 /* ---- TLS ----------------------------------------------------------------
  * imclient_starttls() verifies the server by default: the chain against
  * CAfile/CApath (the system's trust store when both are NULL) and the name
