@@ -172,7 +172,7 @@ static void nonsync_literal(void)
     struct imclient *c = connect_to(fs);
     CHECK(c != NULL);
     imclient_setflags(c, IMCLIENT_CONN_NONSYNCLITERAL);
-    imclient_send(c, finished, "login", "LOGIN u %s", "a\"b\r\n" + 0);
+    imclient_send(c, finished, "login", "LOGIN u %s", "a\"b\r\n");
     run_until(c, 1);
     imclient_clearflags(c, IMCLIENT_CONN_NONSYNCLITERAL);
     CHECK_STR(log_text(), "u|OK|-1|hi\nlogin|OK|-1|\n");
