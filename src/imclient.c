@@ -179,13 +179,13 @@ static int process(struct imclient *c, int timeout_ms)
         return read_once(c) < 0 ? -1 : 1;
 
     int idle;
-    int wait = wait_budget(c, timeout_ms, &idle);
     struct pollfd p = { c->transport->fd, POLLIN, 0 };
     if (wants_write(c))
         p.events |= POLLOUT;
-    int n = poll(&p, 1, wait);
-    if (n < 0 && errno == EINTR)
-        return 1;
+    int n;
+    do
+        n = poll(&p, 1, wait_budget(c, timeout_ms, &idle));
+    while (n < 0 && errno == EINTR);
     if (n < 0) {
         imc_fail(c, "poll: %s", strerror(errno));
         return -1;

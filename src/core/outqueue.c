@@ -71,7 +71,7 @@ const char *imc_outq_writable(const struct imc_outq *q, size_t *len)
             stop = at;
     }
     *len = stop - q->head;
-    return q->buf.data + q->head;
+    return q->buf.data ? q->buf.data + q->head : "";
 }
 
 void imc_outq_consume(struct imc_outq *q, size_t n)

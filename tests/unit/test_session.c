@@ -61,6 +61,11 @@ static void setup(struct imc_session *s)
     imc_session_init(s, NULL);
 }
 
+static int feed_str(struct imc_session *s, const char *in)
+{
+    return imc_session_feed(s, in, strlen(in));
+}
+
 static void feed_split(struct imc_session *s, const char *in, size_t step)
 {
     size_t len = strlen(in);
@@ -76,8 +81,8 @@ static void untagged_routing(void)
     imc_callbacks_set(&s.callbacks, "fetch", CALLBACK_NUMBERED, record, "fetch");
     imc_callbacks_set(&s.callbacks, "", 0, record, "default");
     imc_callbacks_set(&s.callbacks, "FLAGS", 0, NULL, NULL);
-    CHECK_INT(imc_session_feed(&s, "* 3 exists\r\n* 4 FETCH (UID 9)\r\n* FLAGS (\\Seen)\r\n"
-                                   "* EXISTS\r\n* OK [ALERT] hi\r\n* 5 RECENT\r\n", 99), 0);
+    CHECK_INT(feed_str(&s, "* 3 exists\r\n* 4 FETCH (UID 9)\r\n* FLAGS (\\Seen)\r\n"
+                                   "* EXISTS\r\n* OK [ALERT] hi\r\n* 5 RECENT\r\n"), 0);
     CHECK_STR(log_text(), "exists|EXISTS|3|0|\nfetch|FETCH|4|7|(UID 9)\n"
                           "default|EXISTS|-1|0|\ndefault|OK|-1|10|[ALERT] hi\n"
                           "default|RECENT|5|0|\n");
@@ -103,8 +108,7 @@ static void noliteral_gets_first_line_only(void)
     imc_callbacks_set(&s.callbacks, "CAPABILITY", CALLBACK_NOLITERAL, record, "cap");
     imc_callbacks_set(&s.callbacks, "", 0, record, "default");
     /* The literal holds something shaped like a reply: it must stay data. */
-    CHECK_INT(imc_session_feed(&s, "* CAPABILITY X {9}\r\n* BYE x\r\n rest\r\n* OK after\r\n",
-                               49), 0);
+    CHECK_INT(feed_str(&s, "* CAPABILITY X {9}\r\n* BYE x\r\n rest\r\n* OK after\r\n"), 0);
     CHECK_STR(log_text(), "cap|CAPABILITY|-1|5|X {9}\ndefault|OK|-1|5|after\n");
     imc_session_free(&s);
 }
@@ -117,11 +121,11 @@ static void tagged_completion_once(void)
     send_(&s, "b", "CHECK");
     drain(&s);
     CHECK_BYTES(wire.data, wire.len, "1 NOOP\r\n2 CHECK\r\n");
-    CHECK_INT(imc_session_feed(&s, "2 ok done\r\n1 NO\r\n", 17), 0);
+    CHECK_INT(feed_str(&s, "2 ok done\r\n1 NO\r\n"), 0);
     CHECK_STR(log_text(), "b|OK|-1|4|done\na|NO|-1|0|\n");
     CHECK_INT(imc_session_inflight(&s), 0);
     /* A second completion for a finished tag is a protocol error. */
-    CHECK_INT(imc_session_feed(&s, "1 OK again\r\n", 12), -1);
+    CHECK_INT(feed_str(&s, "1 OK again\r\n"), -1);
     CHECK(strstr(s.error, "not in flight") != NULL);
     imc_session_free(&s);
 }
@@ -132,7 +136,7 @@ static void reply_before_command_sent_is_refused(void)
     setup(&s);
     send_(&s, "a", "STARTTLS");
     /* Nothing written yet: an "OK" for tag 1 cannot be a reply to it. */
-    CHECK_INT(imc_session_feed(&s, "1 OK begin TLS now\r\n", 20), -1);
+    CHECK_INT(feed_str(&s, "1 OK begin TLS now\r\n"), -1);
     CHECK_STR(log_text(), "a|EOF|-1|0|\n");
     imc_session_free(&s);
 }
@@ -144,9 +148,9 @@ static void unknown_tag_fails_everything_once(void)
     send_(&s, "a", "NOOP");
     send_(&s, "b", "NOOP");
     drain(&s);
-    CHECK_INT(imc_session_feed(&s, "9 OK x\r\n", 8), -1);
+    CHECK_INT(feed_str(&s, "9 OK x\r\n"), -1);
     CHECK_STR(log_text(), "a|EOF|-1|0|\nb|EOF|-1|0|\n");
-    CHECK_INT(imc_session_feed(&s, "1 OK x\r\n", 8), -1);
+    CHECK_INT(feed_str(&s, "1 OK x\r\n"), -1);
     send_(&s, "c", "NOOP");
     CHECK_STR(log_text(), "a|EOF|-1|0|\nb|EOF|-1|0|\nc|EOF|-1|0|\n");
     imc_session_free(&s);
@@ -160,7 +164,7 @@ static void synchronizing_literal_waits(void)
     send_(&s, "b", "NOOP");
     drain(&s);
     CHECK_BYTES(wire.data, wire.len, "1 LOGIN alice {5}\r\n");
-    CHECK_INT(imc_session_feed(&s, "+ go\r\n", 6), 0);
+    CHECK_INT(feed_str(&s, "+ go\r\n"), 0);
     drain(&s);
     CHECK_BYTES(wire.data, wire.len, "1 LOGIN alice {5}\r\npw\"\r\n\r\n2 NOOP\r\n");
     CHECK_STR(log_text(), "");
@@ -175,11 +179,11 @@ static void tagged_reply_instead_of_continuation(void)
     send_(&s, "b", "NOOP");
     drain(&s);
     CHECK_BYTES(wire.data, wire.len, "1 APPEND INBOX {3}\r\n");
-    CHECK_INT(imc_session_feed(&s, "1 NO [TOOBIG] no\r\n", 18), 0);
+    CHECK_INT(feed_str(&s, "1 NO [TOOBIG] no\r\n"), 0);
     CHECK_STR(log_text(), "a|NO|-1|11|[TOOBIG] no\n");
     drain(&s);
     CHECK_BYTES(wire.data, wire.len, "1 APPEND INBOX {3}\r\n2 NOOP\r\n");
-    CHECK_INT(imc_session_feed(&s, "2 OK\r\n", 6), 0);
+    CHECK_INT(feed_str(&s, "2 OK\r\n"), 0);
     CHECK_STR(log_text(), "a|NO|-1|11|[TOOBIG] no\nb|OK|-1|0|\n");
     imc_session_free(&s);
 }
@@ -200,10 +204,10 @@ static void unsolicited_continuation(void)
     struct imc_session s;
     setup(&s);
     imc_callbacks_set(&s.callbacks, "", 0, record, "default");
-    CHECK_INT(imc_session_feed(&s, "+ idling\r\n", 10), 0);
+    CHECK_INT(feed_str(&s, "+ idling\r\n"), 0);
     CHECK_STR(log_text(), "");
     imc_callbacks_set(&s.callbacks, "+", 0, record, "plus");
-    CHECK_INT(imc_session_feed(&s, "+ idling\r\n+\r\n", 13), 0);
+    CHECK_INT(feed_str(&s, "+ idling\r\n+\r\n"), 0);
     CHECK_STR(log_text(), "plus|+|-1|6|idling\nplus|+|-1|0|\n");
     imc_session_free(&s);
 }
@@ -252,7 +256,7 @@ static void unwatched_replies_are_not_buffered(void)
     char body[100];
     memset(body, 'x', sizeof body);
     CHECK_INT(imc_session_feed(&s, body, sizeof body), 0);
-    CHECK_INT(imc_session_feed(&s, ")\r\n", 3), 0);
+    CHECK_INT(feed_str(&s, ")\r\n"), 0);
     CHECK_INT(s.reply.cap, 0);
     imc_session_free(&s);
 }
@@ -328,10 +332,10 @@ static void pause_after_tag_leaves_rest_unread(void)
     CHECK_INT(s.leftover, 24);
     CHECK_STR(log_text(), "d|OK|-1|1|x\na|OK|-1|5|begin\n");
     CHECK(imc_session_at_boundary(&s));
-    CHECK_INT(imc_session_feed(&s, "* X\r\n", 5), 0);
+    CHECK_INT(feed_str(&s, "* X\r\n"), 0);
     CHECK_INT(s.leftover, 5);
     imc_session_resume(&s);
-    CHECK_INT(imc_session_feed(&s, "* X\r\n", 5), 0);
+    CHECK_INT(feed_str(&s, "* X\r\n"), 0);
     CHECK_STR(log_text(), "d|OK|-1|1|x\na|OK|-1|5|begin\nd|X|-1|0|\n");
     imc_session_free(&s);
 }
