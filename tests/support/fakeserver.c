@@ -109,7 +109,9 @@ static int run_step(struct fakeserver *fs, const struct fake_step *st, size_t i)
     case FAKE_DRAIN:
         for (;;) {
             int n = read_some(fs, buf, sizeof buf, st->ms ? st->ms : 5000);
-            if (n == 0)
+            /* A reset counts as going away: a client closing with our
+             * unread bytes in its buffer makes the kernel send RST. */
+            if (n == 0 || n == -1)
                 return 0;
             if (n < 0) {
                 snprintf(fs->error, sizeof fs->error, "step %zu: client did not close", i);
