@@ -21,12 +21,17 @@ static int is_keyword_char(unsigned char c)
 static int reject(char *err, size_t errlen, const char *why, const char *line,
                   size_t len)
 {
-    int show = len > 60 ? 60 : (int)len;
-    snprintf(err, errlen, "%s: \"%.*s%s\"", why, show, line, len > 60 ? "..." : "");
-    /* Control bytes in the echo would garble a log line. */
-    for (char *p = err; *p; p++)
-        if ((unsigned char)*p < ' ' || (unsigned char)*p == 0x7f)
-            *p = '?';
+    /* The echo ends up in logs and on screens.  Defang it byte by byte before
+     * formatting: a NUL would cut it short (so "1\0 OK" read as "1"), and
+     * control or 8-bit bytes (ESC, the C1 CSI 0x9b) could drive a terminal. */
+    char show[61];
+    size_t n = len > 60 ? 60 : len;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)line[i];
+        show[i] = c < ' ' || c >= 0x7f ? '?' : (char)c;
+    }
+    show[n] = '\0';
+    snprintf(err, errlen, "%s: \"%s%s\"", why, show, len > 60 ? "..." : "");
     return -1;
 }
 

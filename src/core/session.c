@@ -89,14 +89,17 @@ size_t imc_session_inflight(const struct imc_session *s)
 }
 
 /* Replies the library makes up (EOF, refusals) get writable storage, since a
- * callback may overwrite what it is given. */
+ * callback may overwrite what it is given.  The storage is this call's own:
+ * one shared buffer was overwritten when a callback's imclient_send() was
+ * refused, so a "+" callback saw its keyword turn into "BAD". */
 static void deliver_made_up(struct imc_session *s, imclient_proc_t *proc, void *rock,
                             const char *keyword, char *text)
 {
     if (!proc)
         return;
-    snprintf(s->scratch, sizeof s->scratch, "%s", keyword);
-    struct imclient_reply r = { s->scratch, -1, text, strlen(text) };
+    char kw[8];
+    snprintf(kw, sizeof kw, "%s", keyword);
+    struct imclient_reply r = { kw, -1, text, strlen(text) };
     proc(s->owner, rock, &r);
 }
 
@@ -122,7 +125,12 @@ void imc_session_fail(struct imc_session *s, const char *fmt, ...)
     }
     imc_outq_free(&s->out);
     imc_outq_init(&s->out);
-    imc_buf_free(&s->reply);
+    /* A callback may be what failed us (its imclient_send() hit a dead
+     * socket) and still hold the reply's text; dispatch() frees it then. */
+    if (s->dispatching)
+        s->reply.len = 0;
+    else
+        imc_buf_free(&s->reply);
     s->resp = IMC_RESP_NONE;
     /* Commands sent from EOF callbacks are refused at once, so this ends. */
     while (s->pending.count > 0)
@@ -212,8 +220,8 @@ static void dispatch_continuation(struct imc_session *s, struct imclient_reply *
      * sees it; it is not an untagged reply, so the default does not. */
     const struct imc_callback *e = imc_callbacks_get(&s->callbacks, "+", 1, 0);
     if (e && e->proc) {
-        r->keyword = s->scratch;
-        snprintf(s->scratch, sizeof s->scratch, "+");
+        char plus[2] = "+";
+        r->keyword = plus;
         e->proc(s->owner, e->rock, r);
     }
 }
@@ -255,6 +263,7 @@ static void dispatch(struct imc_session *s)
     size_t len = s->reply.len;
     imc_buf_reserve(&s->reply, 0);
     struct imclient_reply r = make_reply(s, s->reply.data, len);
+    s->dispatching++;
     switch (s->head.kind) {
     case IMC_REPLY_UNTAGGED:
         if (s->resp_proc)
@@ -267,6 +276,9 @@ static void dispatch(struct imc_session *s)
         dispatch_continuation(s, &r);
         break;
     }
+    s->dispatching--;
+    if (s->failed && !s->dispatching)
+        imc_buf_free(&s->reply);
 }
 
 /* The first line of a response decides where it goes and whether its
@@ -324,6 +336,9 @@ static int on_line(struct imc_session *s, const struct imc_frame *fr)
         if (s->resp == IMC_RESP_COLLECT)
             dispatch(s);
         s->resp = IMC_RESP_NONE;
+        /* A delivered reply is gone: none of it may look buffered when a
+         * new layer starts after it. */
+        s->reply.len = 0;
         /* Keep a huge reply's buffer from pinning memory after it is gone. */
         if (s->reply.cap > (1u << 20)) {
             imc_buf_free(&s->reply);

@@ -56,7 +56,7 @@ struct imc_session {
 
     int failed; /* no more input is accepted; pending commands got EOF */
     char error[256];
-    char scratch[8]; /* writable keyword/text for replies we make up */
+    int dispatching; /* > 0 while a callback holds the reply buffer's text */
 };
 
 void imc_session_init(struct imc_session *s, struct imclient *owner);
