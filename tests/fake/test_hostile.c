@@ -865,6 +865,51 @@ static void failure_inside_callback(void)
     fake_free(fs);
 }
 
+/* KNOWN BUG (src/imclient.c, not core): a callback that runs the event loop
+ * itself re-enters the session while the outer feed is still walking the
+ * read buffer; the nested read overwrites that buffer and the reply text the
+ * outer callback holds.  Seen: "* 2 EXISTS" lost, the outer text emptied,
+ * then "protocol error: unknown tag: \"\"".  Run with IMC_KNOWN_BUGS=1. */
+static int nested_depth;
+static char outer_after[128];
+static void nest_on_first(struct imclient *c, void *rock, struct imclient_reply *r)
+{
+    record(c, rock, r);
+    if (r->msgno == 1 && nested_depth == 0) {
+        nested_depth++;
+        imclient_processoneevent_timeout(c, 500);
+        nested_depth--;
+        snprintf(outer_after, sizeof outer_after, "%s|%ld|%.*s", r->keyword, r->msgno,
+                 (int)r->textlen, r->text);
+    }
+}
+
+static void reentrant_event_loop_from_callback(void)
+{
+    reset();
+    outer_after[0] = '\0';
+    struct fakeserver *fs = fake_start(FAKE(
+        F_SEND("* OK hi\r\n"),
+        F_EXPECT("1 NOOP\r\n"),
+        F_SEND("* 1 EXISTS\r\n* 2 EXISTS\r\n"),
+        F_SLEEP(100),
+        F_SEND("* 3 RECENT\r\n1 OK\r\n"),
+        F_DRAIN()));
+    struct imclient *c = connect_to(fs, 0);
+    CHECK(c != NULL);
+    imclient_addcallback(c, "", 0, nest_on_first, "u", NULL);
+    imclient_send(c, finished, "a", "NOOP");
+    run_until(c, 1);
+    CHECK_STR(imclient_error(c), "");
+    CHECK_STR(outer_after, "EXISTS|1|");
+    CHECK(strstr(log_text(), "u|EXISTS|2|\n") != NULL);
+    CHECK(strstr(log_text(), "u|RECENT|3|\n") != NULL);
+    CHECK(log_ends_with("a|OK|-1|\n"));
+    imclient_close(c);
+    server_join(fs);
+    fake_free(fs);
+}
+
 /* ---- #38: what reaches the server ------------------------------------------ */
 
 static void outgoing_injection(void)
@@ -950,7 +995,14 @@ int main(int argc, char **argv)
         TEST(failure_inside_callback),
         TEST(outgoing_injection),
     };
-    int r = check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
+    /* Repros of bugs outside src/core/, kept out of the default run so the
+     * suite stays green until they are fixed. */
+    static const struct check_test known_bugs[] = {
+        TEST(reentrant_event_loop_from_callback),
+    };
+    int r = getenv("IMC_KNOWN_BUGS")
+                ? check_main(argc, argv, known_bugs, sizeof known_bugs / sizeof known_bugs[0])
+                : check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
     imc_buf_free(&logbuf);
     return r;
 }
