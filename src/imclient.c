@@ -111,6 +111,7 @@ static int read_once(struct imclient *c)
         return -1;
     }
     c->last_activity = imc_now_ms();
+    c->greeted = 1;
     c->last_read = (size_t)n;
     if (c->trace)
         c->trace(c, c->tracerock, 'S', c->readbuf, (size_t)n);
@@ -157,7 +158,10 @@ static int wait_budget(struct imclient *c, int timeout_ms, int *idle)
 {
     int limit = c->session.limits.timeout_ms;
     *idle = 0;
-    if (limit <= 0 || imc_session_inflight(&c->session) == 0)
+    /* Silence is only an error while we are owed something: a reply, or
+     * the greeting a server sends unasked. */
+    int owed = imc_session_inflight(&c->session) > 0 || !c->greeted;
+    if (limit <= 0 || !owed)
         return timeout_ms;
     long left = c->last_activity + limit - imc_now_ms();
     if (left < 0)
@@ -209,6 +213,10 @@ static void destroy(struct imclient *c);
 int imclient_processoneevent_timeout(struct imclient *imclient, int timeout_ms)
 {
     struct imclient *c = imclient;
+    /* From inside a callback a nested read would overwrite the input the
+     * outer one is still parsing; the page forbids it, and so do we. */
+    if (c->depth > 0)
+        return -1;
     int r = process(c, timeout_ms);
     if (c->close_requested && c->depth == 0) {
         destroy(c);

@@ -14,6 +14,7 @@ struct imclient {
     char *readbuf;
     size_t readcap;
     size_t last_read;                /* bytes the last read put in readbuf */
+    int greeted;                     /* the server has sent something */
     long last_activity;              /* ms, monotonic: last read or first send */
     int depth;                       /* > 0 while library code runs callbacks */
     int tls_verify;                  /* IMCLIENT_TLS_VERIFY or _NOVERIFY */

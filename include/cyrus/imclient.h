@@ -85,7 +85,8 @@ int imclient_isopen(struct imclient *imclient);
 /*
  * Like imclient_processoneevent(), but waits at most timeout_ms
  * milliseconds (-1: no limit of its own).  Returns 1 when it handled an
- * event, 0 when the time ran out, -1 when the connection is closed.
+ * event, 0 when the time ran out, -1 when the connection is closed or when
+ * called from inside a callback (which may not run the event loop).
  */
 int imclient_processoneevent_timeout(struct imclient *imclient,
                                      int timeout_ms);
@@ -100,8 +101,8 @@ struct imclient_limits {
     size_t max_literal;  /* one literal (64 MiB) */
     size_t max_reply;    /* one reply as delivered to a callback (64 MiB) */
     int timeout_ms;      /* silence tolerated while a command waits for its
-                            reply, and the time allowed to connect (120000);
-                            -1: wait forever */
+                            reply or before the greeting, and the time
+                            allowed to connect (120000); -1: wait forever */
 };
 void imclient_getlimits(struct imclient *imclient,
                         struct imclient_limits *limits);

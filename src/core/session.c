@@ -145,6 +145,7 @@ int imc_session_send(struct imc_session *s, imclient_proc_t *finish, void *rock,
         deliver_made_up(s, finish, rock, "EOF", empty);
         return -1;
     }
+    s->error[0] = '\0'; /* a reason belongs to the latest refusal only */
     uint64_t tag = s->next_tag++;
     struct imc_command cmd = { tag, finish, rock, imc_outq_end(&s->out) };
     char why[200];

@@ -751,8 +751,9 @@ static void deep_nesting(void)
 
 /* ---- #35: slow and silent servers ------------------------------------------ */
 
-/* A server that accepts and says nothing: with nothing pending, bounded waits
- * return 0 and the connection stays; a command then times out. */
+/* A server that accepts and never greets: the wait for the greeting is
+ * bounded by the same limit as a command's, so even a caller with nothing
+ * pending is not left waiting for ever. */
 static void silent_server(void)
 {
     reset();
@@ -761,13 +762,36 @@ static void silent_server(void)
     CHECK(c != NULL);
     struct imclient_limits l = { 0, 0, 0, 200 };
     imclient_setlimits(c, &l);
-    for (int i = 0; i < 5; i++)
+    int zeros = 0, r = 0;
+    for (int i = 0; i < 100 && (r = imclient_processoneevent_timeout(c, 50)) == 0; i++)
+        zeros++;
+    CHECK_INT(r, -1);
+    CHECK(zeros >= 2);
+    CHECK_CLOSED(c, "timed out: no reply from 127.0.0.1 in 200 ms");
+    imclient_close(c);
+    SERVER_OK(fs);
+    fake_free(fs);
+}
+
+/* Greeted, then silent: with nothing pending, bounded waits return 0 and
+ * the connection stays; commands then time out, each with EOF once. */
+static void greeted_then_silent(void)
+{
+    reset();
+    struct fakeserver *fs = fake_start(FAKE(F_SEND("* OK hi\r\n"), F_DRAIN()));
+    struct imclient *c = connect_to(fs, 1);
+    CHECK(c != NULL);
+    struct imclient_limits l = { 0, 0, 0, 200 };
+    imclient_setlimits(c, &l);
+    for (int i = 0; i < 100 && strstr(log_text(), "hi") == NULL; i++)
+        CHECK(imclient_processoneevent_timeout(c, 50) >= 0);
+    for (int i = 0; i < 6; i++)
         CHECK_INT(imclient_processoneevent_timeout(c, 50), 0);
     CHECK(imclient_isopen(c));
     imclient_send(c, finished, "a", "NOOP");
     imclient_send(c, finished, "b", "NOOP");
     run_until_closed(c);
-    CHECK_STR(log_text(), "a|EOF|-1|\nb|EOF|-1|\n");
+    CHECK_STR(log_text(), "u|OK|-1|hi\na|EOF|-1|\nb|EOF|-1|\n");
     CHECK_CLOSED(c, "timed out: no reply from 127.0.0.1 in 200 ms");
     imclient_close(c);
     SERVER_OK(fs);
@@ -865,11 +889,9 @@ static void failure_inside_callback(void)
     fake_free(fs);
 }
 
-/* KNOWN BUG (src/imclient.c, not core): a callback that runs the event loop
- * itself re-enters the session while the outer feed is still walking the
- * read buffer; the nested read overwrites that buffer and the reply text the
- * outer callback holds.  Seen: "* 2 EXISTS" lost, the outer text emptied,
- * then "protocol error: unknown tag: \"\"".  Run with IMC_KNOWN_BUGS=1. */
+/* A callback that tries to run the event loop itself is refused (-1) at
+ * once: a nested read would overwrite the input the outer feed is still
+ * walking.  Nothing is lost and the outer reply stays intact. */
 static int nested_depth;
 static char outer_after[128];
 static void nest_on_first(struct imclient *c, void *rock, struct imclient_reply *r)
@@ -877,10 +899,10 @@ static void nest_on_first(struct imclient *c, void *rock, struct imclient_reply 
     record(c, rock, r);
     if (r->msgno == 1 && nested_depth == 0) {
         nested_depth++;
-        imclient_processoneevent_timeout(c, 500);
+        int nested = imclient_processoneevent_timeout(c, 500);
         nested_depth--;
-        snprintf(outer_after, sizeof outer_after, "%s|%ld|%.*s", r->keyword, r->msgno,
-                 (int)r->textlen, r->text);
+        snprintf(outer_after, sizeof outer_after, "%d|%s|%ld|%.*s", nested, r->keyword,
+                 r->msgno, (int)r->textlen, r->text);
     }
 }
 
@@ -901,7 +923,7 @@ static void reentrant_event_loop_from_callback(void)
     imclient_send(c, finished, "a", "NOOP");
     run_until(c, 1);
     CHECK_STR(imclient_error(c), "");
-    CHECK_STR(outer_after, "EXISTS|1|");
+    CHECK_STR(outer_after, "-1|EXISTS|1|");
     CHECK(strstr(log_text(), "u|EXISTS|2|\n") != NULL);
     CHECK(strstr(log_text(), "u|RECENT|3|\n") != NULL);
     CHECK(log_ends_with("a|OK|-1|\n"));
@@ -990,19 +1012,15 @@ int main(int argc, char **argv)
         TEST(many_literals_and_a_big_one),
         TEST(deep_nesting),
         TEST(silent_server),
+        TEST(greeted_then_silent),
         TEST(trickling_server),
         TEST(slow_but_alive_server),
         TEST(failure_inside_callback),
         TEST(outgoing_injection),
-    };
-    /* Repros of bugs outside src/core/, kept out of the default run so the
-     * suite stays green until they are fixed. */
-    static const struct check_test known_bugs[] = {
         TEST(reentrant_event_loop_from_callback),
     };
-    int r = getenv("IMC_KNOWN_BUGS")
-                ? check_main(argc, argv, known_bugs, sizeof known_bugs / sizeof known_bugs[0])
-                : check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
+
+    int r = check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
     imc_buf_free(&logbuf);
     return r;
 }
