@@ -1,0 +1,245 @@
+/*
+ * imclient_starttls() and imclient_begintls(): put a verified TLS layer on
+ * the connection.  Every way this can go wrong closes the connection, so
+ * an application that asked for protection never goes on in the clear.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "imclient_internal.h"
+#include "transport/tls.h"
+
+int imclient_havetls(void)
+{
+    return 1;
+}
+
+void imclient_settlsverify(struct imclient *imclient, int mode)
+{
+    imclient->tls_verify =
+        mode == IMCLIENT_TLS_NOVERIFY ? IMCLIENT_TLS_NOVERIFY : IMCLIENT_TLS_VERIFY;
+}
+
+/* A layer may only start where both sides agree on the next byte: nothing
+ * of ours queued or unanswered, no reply half read, no library code below
+ * us in the middle of a feed. */
+static int refuse_unsafe_start(struct imclient *c, const char *what)
+{
+    if (!c->transport) {
+        if (!c->session.error[0])
+            imc_session_fail(&c->session, "%s: the connection is closed", what);
+        return -1;
+    }
+    const char *why = NULL;
+    char buf[128];
+    if (c->depth > 0)
+        why = "it cannot run inside a callback";
+    else if (c->tls_active)
+        why = "TLS is already active";
+    else if (imc_session_inflight(&c->session) > 0 || imc_session_has_output(&c->session)) {
+        snprintf(buf, sizeof buf, "%zu command(s) still wait for their replies, which "
+                 "would cross into TLS", imc_session_inflight(&c->session));
+        why = buf;
+    } else if (!imc_session_at_boundary(&c->session))
+        why = "a reply is partly received";
+    if (!why)
+        return 0;
+    imc_fail(c, "%s refused: %s", what, why);
+    return -1;
+}
+
+/* ---- STARTTLS ---------------------------------------------------------- */
+
+struct starttls_reply {
+    int done;
+    char keyword[16];
+    char text[100];
+};
+
+static void starttls_done(struct imclient *c, void *rock, struct imclient_reply *r)
+{
+    (void)c;
+    struct starttls_reply *w = rock;
+    w->done = 1;
+    snprintf(w->keyword, sizeof w->keyword, "%s", r->keyword);
+    snprintf(w->text, sizeof w->text, "%.*s", (int)(r->textlen < 99 ? r->textlen : 99),
+             r->text);
+}
+
+/* RFC 3501 6.2.1: the only answer that lets TLS begin is the tagged OK.
+ * A continuation request would have us send something in the clear. */
+static int refuse_continuation(void *rock, const char *text, size_t len)
+{
+    struct imclient *c = rock;
+    imc_session_fail(&c->session, "STARTTLS failed: the server asked for more "
+                     "(\"+ %.*s\") instead of answering", (int)(len < 60 ? len : 60), text);
+    return -1;
+}
+
+static int send_command(struct imclient *c, imclient_proc_t *finish, void *rock,
+                        const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    c->depth++;
+    int r = imc_session_send(&c->session, finish, rock, fmt, ap);
+    c->depth--;
+    va_end(ap);
+    return r;
+}
+
+/* Name the exchange in an error that came from below (EOF, a protocol
+ * error, a timeout), unless it already does. */
+static void blame_starttls(struct imclient *c)
+{
+    char *e = c->session.error;
+    if (strncmp(e, "STARTTLS", 8) == 0)
+        return;
+    char was[sizeof c->session.error];
+    memcpy(was, e, sizeof was);
+    size_t keep = sizeof c->session.error - sizeof "STARTTLS failed: ";
+    snprintf(e, sizeof c->session.error, "STARTTLS failed: %.*s", (int)keep,
+             was[0] ? was : "connection closed");
+}
+
+/* Send STARTTLS and wait for its tagged reply, which must be a clean OK at
+ * the end of everything the server sent. */
+static int await_starttls_ok(struct imclient *c)
+{
+    struct starttls_reply w = { 0 };
+    imc_continuation_fn *old_cont = c->session.cont;
+    void *old_rock = c->session.cont_rock;
+    c->last_activity = imc_now_ms();
+    if (send_command(c, starttls_done, &w, "STARTTLS") < 0) {
+        imc_fail(c, "STARTTLS could not be sent: %s", c->session.error);
+        return -1;
+    }
+    imc_session_pause_after(&c->session, imc_session_last_tag(&c->session));
+    imc_session_set_continuation(&c->session, refuse_continuation, c);
+    imc_run_until_paused(c);
+    imc_session_set_continuation(&c->session, old_cont, old_rock);
+    /* Judged by the state, not the return: imc_run_until_paused() also says
+     * -1 when the pause itself stops imc_flush(). */
+    if (!c->transport || !c->session.paused || !w.done) {
+        if (c->transport)
+            imc_fail(c, "STARTTLS failed: no reply");
+        blame_starttls(c);
+        return -1;
+    }
+    if (strcmp(w.keyword, "OK") != 0) {
+        imc_fail(c, "STARTTLS refused by %s: %s %s", c->servername, w.keyword, w.text);
+        return -1;
+    }
+    /* Whatever follows the OK was sent before the server could have begun
+     * TLS: an injection attempt (or a broken server).  It is never read as
+     * plaintext, and never carried into the protected session. */
+    size_t extra;
+    imc_leftover(c, &extra);
+    if (extra > 0 || imc_transport_buffered(c->transport) > 0) {
+        imc_fail(c, "STARTTLS failed: %s sent %zu byte(s) after its OK, before TLS "
+                 "began", c->servername, extra ? extra : imc_transport_buffered(c->transport));
+        return -1;
+    }
+    if (!imc_session_at_boundary(&c->session)) {
+        imc_fail(c, "STARTTLS failed: a reply was partly received when TLS was to begin");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the handshake ------------------------------------------------------ */
+
+/* Wait for the socket as the handshake asks, within the deadline.
+ * Returns 0, or -1 after failing the connection. */
+static int wait_for_socket(struct imclient *c, long deadline)
+{
+    int want = imc_transport_wants(c->transport);
+    struct pollfd p = { c->transport->fd, 0, 0 };
+    if (want & IMC_WANT_WRITE)
+        p.events |= POLLOUT;
+    if ((want & IMC_WANT_READ) || !p.events)
+        p.events |= POLLIN;
+    for (;;) {
+        long left = deadline < 0 ? -1 : deadline - imc_now_ms();
+        if (deadline >= 0 && left < 0)
+            left = 0;
+        int n = poll(&p, 1, (int)left);
+        if (n > 0)
+            return 0;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0)
+            imc_fail(c, "TLS handshake with %s timed out after %d ms", c->servername,
+                     c->session.limits.timeout_ms);
+        else
+            imc_fail(c, "TLS handshake with %s: poll: %s", c->servername,
+                     strerror(errno));
+        return -1;
+    }
+}
+
+static int handshake(struct imclient *c, const char *cert_file, const char *key_file,
+                     const char *CAfile, const char *CApath)
+{
+    struct imc_tls_options o = {
+        c->servername, c->tls_verify != IMCLIENT_TLS_NOVERIFY,
+        cert_file,     key_file,
+        CAfile,        CApath,
+    };
+    char err[200];
+    struct imc_transport *t = imc_tls_new(c->transport, &o, err, sizeof err);
+    if (!t) {
+        imc_fail(c, "TLS setup failed: %s", err);
+        return -1;
+    }
+    /* From here the TLS layer owns the socket, so a failure closes both. */
+    c->transport = t;
+    int limit = c->session.limits.timeout_ms;
+    long deadline = limit > 0 ? imc_now_ms() + limit : -1;
+    for (;;) {
+        int r = imc_tls_handshake(t);
+        if (r > 0)
+            break;
+        if (r < 0) {
+            imc_fail(c, "TLS handshake with %s failed: %s", c->servername, t->error);
+            return -1;
+        }
+        if (wait_for_socket(c, deadline) < 0)
+            return -1;
+    }
+    c->tls_active = 1;
+    /* RFC 3501 6.2.1: what the server said of itself before TLS may have
+     * been forged, LITERAL+ included. */
+    c->session.flags &= ~IMCLIENT_CONN_NONSYNCLITERAL;
+    imc_session_resume(&c->session);
+    c->last_activity = imc_now_ms();
+    return 0;
+}
+
+int imclient_starttls(struct imclient *imclient, char *cert_file, char *key_file,
+                      char *CAfile, char *CApath)
+{
+    struct imclient *c = imclient;
+    if (refuse_unsafe_start(c, "STARTTLS") < 0 || await_starttls_ok(c) < 0)
+        return -1;
+    return handshake(c, cert_file, key_file, CAfile, CApath) < 0 ? -1 : 0;
+}
+
+int imclient_begintls(struct imclient *imclient, char *cert_file, char *key_file,
+                      char *CAfile, char *CApath)
+{
+    struct imclient *c = imclient;
+    if (refuse_unsafe_start(c, "implicit TLS") < 0)
+        return -1;
+    /* Bytes already read arrived in the clear from a server that should
+     * have spoken TLS from its first byte. */
+    if (c->last_read > 0) {
+        imc_fail(c, "implicit TLS refused: %s already sent bytes in the clear",
+                 c->servername);
+        return -1;
+    }
+    return handshake(c, cert_file, key_file, CAfile, CApath) < 0 ? -1 : 0;
+}
