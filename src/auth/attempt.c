@@ -1,0 +1,157 @@
+/*
+ * One mechanism, start to finish: a sasl_conn_t that knows only this
+ * mechanism and this connection's secrets, the security properties the
+ * application allows, the AUTHENTICATE exchange, and then the switch the
+ * server's tagged reply calls for.
+ */
+#include "auth/auth_internal.h"
+
+#include <limits.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "transport/sasl_layer.h"
+
+/* "addr;port", the form sasl_client_new() takes; DIGEST-MD5 and the
+ * security layers of some mechanisms bind to it.  0, or -1 if unknown. */
+static int endpoint(int fd, int peer, char *buf, size_t len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int r = peer ? getpeername(fd, (struct sockaddr *)&ss, &sl)
+                 : getsockname(fd, (struct sockaddr *)&ss, &sl);
+    if (r < 0)
+        return -1;
+    char host[NI_MAXHOST], serv[NI_MAXSERV];
+    if (getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, serv, sizeof serv,
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        return -1;
+    snprintf(buf, len, "%s;%s", host, serv);
+    return 0;
+}
+
+/* SASL_PROT_NONE admits SSF 0, _INTEGRITY SSF 1, _PRIVACY anything more. */
+static sasl_security_properties_t security_properties(int protallowed)
+{
+    sasl_security_properties_t sp;
+    memset(&sp, 0, sizeof sp);
+    if (protallowed & SASL_PROT_NONE)
+        sp.min_ssf = 0;
+    else if (protallowed & SASL_PROT_INTEGRITY)
+        sp.min_ssf = 1;
+    else
+        sp.min_ssf = 2;
+    if (protallowed & SASL_PROT_PRIVACY)
+        sp.max_ssf = UINT_MAX;
+    else if (protallowed & SASL_PROT_INTEGRITY)
+        sp.max_ssf = 1;
+    else
+        sp.max_ssf = 0;
+    sp.maxbufsize = IMC_SASL_MAXBUF;
+    return sp;
+}
+
+static int ssf_allowed(int ssf, int protallowed)
+{
+    if (ssf == 0)
+        return (protallowed & SASL_PROT_NONE) != 0;
+    if (ssf == 1)
+        return (protallowed & SASL_PROT_INTEGRITY) != 0;
+    return (protallowed & SASL_PROT_PRIVACY) != 0;
+}
+
+static sasl_conn_t *new_conn(struct imclient *c, const struct imc_attempt *a,
+                             struct imc_secrets *secrets, char *why, size_t whylen)
+{
+    char local[NI_MAXHOST + NI_MAXSERV + 2], remote[NI_MAXHOST + NI_MAXSERV + 2];
+    int fd = c->transport->fd;
+    int have_local = endpoint(fd, 0, local, sizeof local) == 0;
+    int have_remote = endpoint(fd, 1, remote, sizeof remote) == 0;
+    sasl_conn_t *conn = NULL;
+    int rc = sasl_client_new(a->service, c->servername, have_local ? local : NULL,
+                             have_remote ? remote : NULL, secrets->list, 0, &conn);
+    if (rc != SASL_OK) {
+        snprintf(why, whylen, "%s: %s", a->mech, sasl_errstring(rc, NULL, NULL));
+        return NULL;
+    }
+    sasl_security_properties_t sp = security_properties(a->protallowed);
+    rc = sasl_setprop(conn, SASL_SEC_PROPS, &sp);
+    if (rc == SASL_OK && c->tls_active) {
+        /* EXTERNAL is offered by libsasl2 only when something below
+         * authenticated us; TLS with a client certificate may have. */
+        rc = sasl_setprop(conn, SASL_AUTH_EXTERNAL, "tls-client-certificate");
+    }
+    if (rc != SASL_OK) {
+        snprintf(why, whylen, "%s: %s", a->mech, sasl_errdetail(conn));
+        sasl_dispose(&conn);
+        return NULL;
+    }
+    return conn;
+}
+
+/* The server said OK to a complete exchange: start what was negotiated. */
+static enum imc_exchange_result succeed(struct imclient *c, const struct imc_attempt *a,
+                                        sasl_conn_t **conn, struct imc_secrets **secrets,
+                                        char *why, size_t whylen)
+{
+    const void *p = NULL;
+    int ssf = 0;
+    if (sasl_getprop(*conn, SASL_SSF, &p) == SASL_OK && p)
+        ssf = (int)*(const sasl_ssf_t *)p;
+    if (!ssf_allowed(ssf, a->protallowed)) {
+        /* The server now speaks through that layer; we may not. */
+        imc_fail(c, "%s negotiated a security layer of strength %d, which was not allowed",
+                 a->mech, ssf);
+        snprintf(why, whylen, "%s", c->session.error);
+        return IMC_EXCHANGE_CLOSED;
+    }
+    if (ssf == 0) {
+        imc_switch_plain(c);
+        c->ssf = 0;
+        return IMC_EXCHANGE_OK;
+    }
+    imc_secrets_retire(*secrets);
+    int r = imc_switch_layer(c, *conn, *secrets);
+    *conn = NULL;
+    *secrets = NULL;
+    if (r < 0) {
+        snprintf(why, whylen, "%s", c->session.error);
+        return IMC_EXCHANGE_CLOSED;
+    }
+    c->ssf = ssf;
+    return IMC_EXCHANGE_OK;
+}
+
+enum imc_exchange_result imc_attempt_run(struct imclient *c, const struct imc_attempt *a,
+                                         char *why, size_t whylen)
+{
+    struct imc_secrets *secrets = imc_secrets_new(c, a->mech, a->user);
+    if (imc_secrets_prepare(secrets) < 0) {
+        snprintf(why, whylen, "%s needs %s, and the secret procedure gave none", a->mech,
+                 secrets->missing);
+        imc_secrets_retire(secrets);
+        free(secrets);
+        return IMC_EXCHANGE_LOCAL;
+    }
+    sasl_conn_t *conn = new_conn(c, a, secrets, why, whylen);
+    if (!conn) {
+        free(secrets);
+        return IMC_EXCHANGE_LOCAL;
+    }
+    struct imc_exchange_params p = { c, conn, a->mech, a->sasl_ir, secrets };
+    enum imc_exchange_result r = imc_exchange_run(&p, why, whylen);
+    if (r == IMC_EXCHANGE_OK)
+        r = succeed(c, a, &conn, &secrets, why, whylen);
+    else if (c->transport)
+        imc_switch_plain(c);
+    if (conn)
+        sasl_dispose(&conn);
+    if (secrets) {
+        imc_secrets_retire(secrets);
+        free(secrets);
+    }
+    return r;
+}

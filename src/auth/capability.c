@@ -1,0 +1,159 @@
+/*
+ * What the server offers, asked afresh each time: a list learnt earlier
+ * (in the greeting, or before STARTTLS) may come from an attacker who
+ * could then steer us to a weaker mechanism.  The answer is read through
+ * a temporary CAPABILITY entry in the callback table; the application's
+ * own entry, if any, is put back afterwards.
+ */
+#include "auth/auth_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cyrus/xmalloc.h"
+
+/* More capability text than this is not a list of capabilities. */
+#define CAPS_MAX (1u << 20)
+
+struct caps_fetch {
+    struct imc_caps *caps;
+    char status[8];  /* keyword of the tagged reply */
+    char text[160];  /* its text, for the error message */
+};
+
+static void on_capability(struct imclient *c, void *rock, struct imclient_reply *r)
+{
+    struct caps_fetch *f = rock;
+    (void)c;
+    struct imc_caps *caps = f->caps;
+    if (caps->len + r->textlen + 1 > CAPS_MAX)
+        return;
+    caps->text = xrealloc(caps->text, caps->len + r->textlen + 2);
+    if (caps->len > 0)
+        caps->text[caps->len++] = ' ';
+    memcpy(caps->text + caps->len, r->text, r->textlen);
+    caps->len += r->textlen;
+    caps->text[caps->len] = '\0';
+}
+
+static void on_done(struct imclient *c, void *rock, struct imclient_reply *r)
+{
+    struct caps_fetch *f = rock;
+    (void)c;
+    snprintf(f->status, sizeof f->status, "%s", r->keyword);
+    snprintf(f->text, sizeof f->text, "%s", r->text);
+}
+
+/* The application's entry for untagged CAPABILITY, saved while ours is in. */
+struct saved_entry {
+    int present;
+    int flags;
+    imclient_proc_t *proc;
+    void *rock;
+};
+
+static struct saved_entry save_entry(struct imclient *c)
+{
+    struct saved_entry s = { 0, 0, NULL, NULL };
+    const struct imc_callback *e =
+        imc_callbacks_get(&c->session.callbacks, "CAPABILITY", strlen("CAPABILITY"), 0);
+    if (e) {
+        s.present = 1;
+        s.flags = e->flags;
+        s.proc = e->proc;
+        s.rock = e->rock;
+    }
+    return s;
+}
+
+/* core/callbacks.h has no way to remove an entry; without this, an entry
+ * left with a NULL proc would swallow CAPABILITY replies that the
+ * application's default callback should see. */
+static void remove_entry(struct imc_callbacks *t, const char *keyword)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        struct imc_callback *e = &t->entries[i];
+        if ((e->flags & CALLBACK_NUMBERED) == 0 && strcasecmp(e->keyword, keyword) == 0) {
+            free(e->keyword);
+            memmove(e, e + 1, (t->count - i - 1) * sizeof *e);
+            t->count--;
+            return;
+        }
+    }
+}
+
+static void restore_entry(struct imclient *c, const struct saved_entry *s)
+{
+    if (s->present)
+        imc_callbacks_set(&c->session.callbacks, "CAPABILITY", s->flags, s->proc, s->rock);
+    else
+        remove_entry(&c->session.callbacks, "CAPABILITY");
+}
+
+int imc_caps_fetch(struct imclient *c, struct imc_caps *caps)
+{
+    struct caps_fetch f;
+    memset(&f, 0, sizeof f);
+    f.caps = caps;
+    caps->text = NULL;
+    caps->len = 0;
+
+    struct saved_entry saved = save_entry(c);
+    imc_callbacks_set(&c->session.callbacks, "CAPABILITY", CALLBACK_NOLITERAL, on_capability,
+                      &f);
+    int r = imc_auth_send(c, on_done, &f, "CAPABILITY");
+    if (r == 0)
+        r = imc_auth_wait_paused(c);
+    restore_entry(c, &saved);
+    /* Replies behind the tagged OK are the application's again. */
+    if (r == 0)
+        imc_switch_plain(c);
+
+    if (r < 0 || strcmp(f.status, "OK") != 0) {
+        if (strcmp(f.status, "NO") == 0 || strcmp(f.status, "BAD") == 0)
+            imc_auth_explain(c, "the server refused CAPABILITY: %s %s", f.status, f.text);
+        else
+            imc_auth_explain(c, "connection lost while asking for capabilities");
+        imc_caps_free(caps);
+        return -1;
+    }
+    return 0;
+}
+
+static int has_token(const struct imc_caps *caps, const char *prefix, const char *name)
+{
+    size_t plen = strlen(prefix), nlen = strlen(name);
+    const char *p = caps->text, *end = caps->text + caps->len;
+    if (!p)
+        return 0;
+    while (p < end) {
+        while (p < end && *p == ' ')
+            p++;
+        const char *tok = p;
+        while (p < end && *p != ' ')
+            p++;
+        size_t tlen = (size_t)(p - tok);
+        if (tlen == plen + nlen && strncasecmp(tok, prefix, plen) == 0 &&
+            strncasecmp(tok + plen, name, nlen) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int imc_caps_has(const struct imc_caps *caps, const char *atom)
+{
+    return has_token(caps, "", atom);
+}
+
+int imc_caps_has_auth(const struct imc_caps *caps, const char *mech)
+{
+    return has_token(caps, "AUTH=", mech);
+}
+
+void imc_caps_free(struct imc_caps *caps)
+{
+    free(caps->text);
+    caps->text = NULL;
+    caps->len = 0;
+}

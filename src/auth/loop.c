@@ -1,0 +1,50 @@
+/*
+ * Sending and waiting for imclient_authenticate().  Every command it sends
+ * is waited for by pausing the session after its tagged reply and running
+ * the façade's internal loop until then: the public loop may free the
+ * connection (a callback's imclient_close()) and refuses to run while
+ * library code is on the stack, and the pause leaves the bytes after the
+ * reply unparsed for the caller to route (imc_switch_plain() or the
+ * security layer).
+ */
+#include "auth/auth_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+int imc_auth_send(struct imclient *c, imclient_proc_t *finish, void *rock,
+                  const char *fmt, ...)
+{
+    /* The command timeout counts from here when nothing else is waiting,
+     * as for imclient_send(). */
+    if (imc_session_inflight(&c->session) == 0)
+        c->last_activity = imc_now_ms();
+    va_list ap;
+    va_start(ap, fmt);
+    c->depth++;
+    int r = imc_session_send(&c->session, finish, rock, fmt, ap);
+    c->depth--;
+    va_end(ap);
+    if (r == 0)
+        imc_flush(c);
+    return r;
+}
+
+int imc_auth_wait_paused(struct imclient *c)
+{
+    imc_session_pause_after(&c->session, imc_session_last_tag(&c->session));
+    /* imc_run_until_paused() can report -1 for a pause that worked (its
+     * last flush refuses to write while paused), so the state decides. */
+    imc_run_until_paused(c);
+    return c->transport && c->session.paused ? 0 : -1;
+}
+
+void imc_auth_explain(struct imclient *c, const char *fmt, ...)
+{
+    if (c->session.failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->session.error, sizeof c->session.error, fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,84 @@
+/*
+ * After the tagged reply to AUTHENTICATE the session is paused: input
+ * stopped right after that line, and the rest of the same read is held.
+ * Without a security layer those bytes are plain protocol and are fed on.
+ * With one, the server encodes everything after its OK, so the rest goes
+ * through sasl_decode() first; if it does not decode, it was never sent
+ * through the layer (ADVERSARIAL #12: injected plaintext) and the
+ * connection is closed rather than parsed.
+ */
+#include "auth/auth_internal.h"
+
+#include <stdlib.h>
+
+#include "transport/sasl_layer.h"
+
+static int feed(struct imclient *c, const char *data, size_t len)
+{
+    c->depth++;
+    int r = imc_session_feed(&c->session, data, len);
+    c->depth--;
+    if (r < 0) {
+        imc_fail(c, "%s", c->session.error);
+        return -1;
+    }
+    return 0;
+}
+
+void imc_switch_plain(struct imclient *c)
+{
+    size_t n;
+    const char *rest = imc_leftover(c, &n);
+    imc_session_resume(&c->session);
+    if (n > 0 && c->transport && feed(c, rest, n) < 0)
+        return;
+    if (c->transport)
+        imc_flush(c);
+}
+
+/* Hand the decoded bytes to the session as the façade's read would. */
+static void deliver_held(struct imclient *c)
+{
+    while (c->transport && imc_sasl_layer_held(c->transport) > 0) {
+        ssize_t n = imc_transport_read(c->transport, c->readbuf, c->readcap);
+        if (n <= 0)
+            return;
+        c->last_read = (size_t)n;
+        if (c->trace)
+            c->trace(c, c->tracerock, 'S', c->readbuf, (size_t)n);
+        if (feed(c, c->readbuf, (size_t)n) < 0)
+            return;
+    }
+}
+
+int imc_switch_layer(struct imclient *c, sasl_conn_t *conn, void *keep)
+{
+    if (!c->transport || !imc_session_at_boundary(&c->session)) {
+        sasl_dispose(&conn);
+        free(keep);
+        imc_fail(c, "security layer cannot start in the middle of a response");
+        return -1;
+    }
+    char err[160];
+    struct imc_transport *t = imc_sasl_layer_new(c->transport, conn, keep, err, sizeof err);
+    if (!t) {
+        sasl_dispose(&conn);
+        free(keep);
+        imc_fail(c, "%s", err);
+        return -1;
+    }
+    c->transport = t;
+    size_t n;
+    const char *rest = imc_leftover(c, &n);
+    if (n > 0 && imc_sasl_layer_unread(t, rest, n) < 0) {
+        imc_fail(c, "data after the authentication OK did not come through the "
+                    "security layer (%s)", t->error);
+        return -1;
+    }
+    imc_session_resume(&c->session);
+    deliver_held(c);
+    if (!c->transport)
+        return -1;
+    imc_flush(c);
+    return c->transport ? 0 : -1;
+}
