@@ -711,8 +711,8 @@ static int run_pair(const struct pair *pr, const struct params *pp, int runs)
     print_series("raw", pr->rate_unit, pr->item, &rs, runs, &rq);
     struct bench_summary q = bench_summarize(ratio, (size_t)runs);
     struct bench_summary cq = bench_summarize(cpu_ratio, (size_t)runs);
-    printf("  %-8s library/raw: throughput %.2f [%.2f .. %.2f], client CPU per byte "
-           "%.2f [%.2f .. %.2f]\n", "ratio", q.median, q.min, q.max, cq.median, cq.min,
+    printf("  %-8s library/raw: throughput %.3g [%.3g .. %.3g], client CPU per byte "
+           "%.3g [%.3g .. %.3g]\n", "ratio", q.median, q.min, q.max, cq.median, cq.min,
            cq.max);
     fflush(stdout);
     return 0;
@@ -737,7 +737,7 @@ static int wanted(const char *name, int argc, char **argv, int first)
 
 int main(int argc, char **argv)
 {
-    int runs = 9;
+    int runs = 15;
     struct params pp = { 1024, 1000000, 100000 };
     int opt;
     while ((opt = getopt(argc, argv, "r:m:n:p:h")) != -1) {
