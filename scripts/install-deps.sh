@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config python3
   libssl-dev libsasl2-dev zlib1g-dev
   clang-14 libclang-rt-14-dev
-  openssl ca-certificates
+  openssl ca-certificates locales
   dovecot-imapd dovecot-gssapi
   cyrus-common cyrus-clients sasl2-bin libsasl2-modules libsasl2-modules-gssapi-mit
   krb5-kdc krb5-admin-server krb5-user
@@ -32,4 +32,10 @@ if [ ! -x "$cyrus_root/usr/lib/cyrus/bin/imapd" ]; then
   mkdir -p "$cyrus_root"
   dpkg-deb -x "$tmp"/cyrus-imapd_*.deb "$cyrus_root"
   rm -rf "$tmp"
+fi
+
+# A Turkish locale, where 'i' and 'I' are not case pairs: the tests use it to
+# prove keyword matching follows IMAP's ASCII rules, not the locale's.
+if ! locale -a 2>/dev/null | grep -qi '^tr_TR.utf8$'; then
+  localedef -i tr_TR -f UTF-8 tr_TR.UTF-8
 fi

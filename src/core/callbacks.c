@@ -1,9 +1,9 @@
 #include "core/callbacks.h"
 
 #include <string.h>
-#include <strings.h>
 
 #include "cyrus/xmalloc.h"
+#include "util/ascii.h"
 
 void imc_callbacks_init(struct imc_callbacks *t)
 {
@@ -23,23 +23,30 @@ static int numbered(int flags)
     return (flags & CALLBACK_NUMBERED) != 0;
 }
 
-const struct imc_callback *imc_callbacks_get(const struct imc_callbacks *t,
-                                             const char *kw, size_t kwlen, int num)
+/* Length and flag first: most entries differ there, before any byte. */
+static struct imc_callback *lookup(const struct imc_callbacks *t, const char *kw,
+                                   size_t kwlen, int num)
 {
     for (size_t i = 0; i < t->count; i++) {
-        const struct imc_callback *e = &t->entries[i];
-        if (numbered(e->flags) == num && strlen(e->keyword) == kwlen &&
-            strncasecmp(e->keyword, kw, kwlen) == 0)
+        struct imc_callback *e = &t->entries[i];
+        if (e->kwlen == kwlen && numbered(e->flags) == num &&
+            imc_ascii_eq(e->keyword, kw, kwlen))
             return e;
     }
     return NULL;
 }
 
+const struct imc_callback *imc_callbacks_get(const struct imc_callbacks *t,
+                                             const char *kw, size_t kwlen, int num)
+{
+    return lookup(t, kw, kwlen, num);
+}
+
 void imc_callbacks_set(struct imc_callbacks *t, const char *keyword, int flags,
                        imclient_proc_t *proc, void *rock)
 {
-    struct imc_callback *e =
-        (struct imc_callback *)imc_callbacks_get(t, keyword, strlen(keyword), numbered(flags));
+    size_t kwlen = strlen(keyword);
+    struct imc_callback *e = lookup(t, keyword, kwlen, numbered(flags));
     if (!e) {
         if (t->count == t->cap) {
             t->cap = t->cap ? t->cap * 2 : 8;
@@ -47,6 +54,7 @@ void imc_callbacks_set(struct imc_callbacks *t, const char *keyword, int flags,
         }
         e = &t->entries[t->count++];
         e->keyword = xstrdup(keyword);
+        e->kwlen = kwlen;
     }
     e->flags = flags;
     e->proc = proc;

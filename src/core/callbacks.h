@@ -1,8 +1,8 @@
 /*
  * The untagged-reply callback table of imclient_addcallback().
  *
- * An entry is keyed by keyword (compared without regard to case, as IMAP
- * keywords are) and by whether it takes numbered replies.  Keyword "" is the
+ * An entry is keyed by keyword (compared without regard to ASCII case, as
+ * IMAP keywords are) and by whether it takes numbered replies.  Keyword "" is the
  * default that takes what no other entry does.  An entry whose proc is NULL
  * swallows its replies.
  */
@@ -15,6 +15,7 @@
 
 struct imc_callback {
     char *keyword;
+    size_t kwlen;
     int flags;
     imclient_proc_t *proc;
     void *rock;

@@ -2,7 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
+#include "util/ascii.h"
 
 int imc_is_atom(const char *s, size_t len)
 {
@@ -33,7 +33,7 @@ enum imc_astring_form imc_astring_form(const char *s, size_t len)
             quote = 1;
     }
     /* An atom NIL would read as "no string" wherever an nstring is allowed. */
-    if (len == 3 && strncasecmp(s, "NIL", 3) == 0)
+    if (len == 3 && imc_ascii_eq(s, "NIL", 3))
         quote = 1;
     return quote ? IMC_FORM_QUOTED : IMC_FORM_ATOM;
 }

@@ -3,7 +3,8 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
+
+#include "util/ascii.h"
 
 static int is_digit(char c)
 {
@@ -55,11 +56,11 @@ static int parse_keyword(const char *line, size_t len, size_t *pos,
 
 static enum imc_status status_of(const char *kw, size_t len)
 {
-    if (len == 2 && strncasecmp(kw, "OK", 2) == 0)
+    if (len == 2 && imc_ascii_eq(kw, "OK", 2))
         return IMC_STATUS_OK;
-    if (len == 2 && strncasecmp(kw, "NO", 2) == 0)
+    if (len == 2 && imc_ascii_eq(kw, "NO", 2))
         return IMC_STATUS_NO;
-    if (len == 3 && strncasecmp(kw, "BAD", 3) == 0)
+    if (len == 3 && imc_ascii_eq(kw, "BAD", 3))
         return IMC_STATUS_BAD;
     return IMC_STATUS_NONE;
 }

@@ -1,11 +1,11 @@
 #include "core/session.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/encoder.h"
+#include "util/ascii.h"
 
 void imclient_defaultlimits(struct imclient_limits *l)
 {
@@ -199,7 +199,7 @@ static struct imclient_reply make_reply(struct imc_session *s, char *buf, size_t
     r.keyword = buf + h->kw_start;
     r.keyword[h->kw_len] = '\0';
     for (size_t i = 0; i < h->kw_len; i++)
-        r.keyword[i] = (char)toupper((unsigned char)r.keyword[i]);
+        r.keyword[i] = imc_ascii_upper(r.keyword[i]);
     r.msgno = h->msgno;
     r.text = buf + (h->text_start <= len ? h->text_start : len);
     r.textlen = len - (size_t)(r.text - buf);

@@ -273,7 +273,8 @@ static int open_connection(struct ctx *x)
 
 static int greeted(struct ctx *x)
 {
-    return wait_count(x, "ok", 1) == 1 && strcmp(nth(x, "ok", 0)->keyword, "OK") == 0;
+    const struct seen *ok = wait_count(x, "ok", 1) == 1 ? nth(x, "ok", 0) : NULL;
+    return ok && strcmp(ok->keyword, "OK") == 0;
 }
 
 static void log_in(struct ctx *x)

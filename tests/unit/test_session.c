@@ -1,5 +1,6 @@
 /* The sans-I/O session: replies in, callbacks and bytes out, fed whole and
  * one byte at a time. */
+#include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
 
@@ -340,6 +341,27 @@ static void pause_after_tag_leaves_rest_unread(void)
     imc_session_free(&s);
 }
 
+/* IMAP case rules are ASCII: under a Turkish locale "exists" must still
+ * match "EXISTS", and "nil" must still be quoted. */
+static void keywords_ignore_the_locale(void)
+{
+    if (!setlocale(LC_CTYPE, "tr_TR.UTF-8")) {
+        check_fail(__FILE__, __LINE__, "tr_TR.UTF-8 locale missing (scripts/install-deps.sh makes it)");
+        return;
+    }
+    struct imc_session s;
+    setup(&s);
+    imc_callbacks_set(&s.callbacks, "exists", CALLBACK_NUMBERED, record, "e");
+    imc_callbacks_set(&s.callbacks, "LIST", 0, record, "l");
+    CHECK_INT(feed_str(&s, "* 3 EXISTS\r\n* list () \"/\" x\r\n"), 0);
+    send_(&s, "a", "SELECT %s", "nil");
+    drain(&s);
+    setlocale(LC_CTYPE, "C");
+    CHECK_STR(log_text(), "e|EXISTS|3|0|\nl|LIST|-1|8|() \"/\" x\n");
+    CHECK_BYTES(wire.data, wire.len, "1 SELECT \"nil\"\r\n");
+    imc_session_free(&s);
+}
+
 int main(int argc, char **argv)
 {
     static const struct check_test tests[] = {
@@ -350,7 +372,7 @@ int main(int argc, char **argv)
         TEST(nonsync_literal_does_not_wait), TEST(unsolicited_continuation),
         TEST(refused_command_reports_bad), TEST(reply_limit),
         TEST(unwatched_replies_are_not_buffered), TEST(any_split_same_result),
-        TEST(pause_after_tag_leaves_rest_unread),
+        TEST(pause_after_tag_leaves_rest_unread), TEST(keywords_ignore_the_locale),
     };
     int r = check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
     imc_buf_free(&logbuf);

@@ -1,0 +1,24 @@
+/* Case rules of the IMAP protocol: ASCII only.  The C library's tolower()
+ * and strcasecmp() follow the locale (in Turkish, 'i' and 'I' are not a
+ * pair), which would make keyword matching and the NIL check depend on
+ * the application's setlocale(). */
+#ifndef IMC_ASCII_H
+#define IMC_ASCII_H
+
+#include <stddef.h>
+
+static inline char imc_ascii_upper(char c)
+{
+    return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
+/* Nonzero if a[0..n) and b[0..n) are equal ignoring ASCII case. */
+static inline int imc_ascii_eq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (imc_ascii_upper(a[i]) != imc_ascii_upper(b[i]))
+            return 0;
+    return 1;
+}
+
+#endif
