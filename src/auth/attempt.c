@@ -108,9 +108,11 @@ static enum imc_exchange_result succeed(struct imclient *c, const struct imc_att
         snprintf(why, whylen, "%s", c->session.error);
         return IMC_EXCHANGE_CLOSED;
     }
+    /* Set before the switch: it feeds the bytes after the OK, and the
+     * callbacks they reach may ask. */
+    c->ssf = ssf;
     if (ssf == 0) {
         imc_switch_plain(c);
-        c->ssf = 0;
         return IMC_EXCHANGE_OK;
     }
     imc_secrets_retire(*secrets);
@@ -118,10 +120,10 @@ static enum imc_exchange_result succeed(struct imclient *c, const struct imc_att
     *conn = NULL;
     *secrets = NULL;
     if (r < 0) {
+        c->ssf = -1;
         snprintf(why, whylen, "%s", c->session.error);
         return IMC_EXCHANGE_CLOSED;
     }
-    c->ssf = ssf;
     return IMC_EXCHANGE_OK;
 }
 
@@ -138,6 +140,7 @@ enum imc_exchange_result imc_attempt_run(struct imclient *c, const struct imc_at
     }
     sasl_conn_t *conn = new_conn(c, a, secrets, why, whylen);
     if (!conn) {
+        imc_secrets_retire(secrets);
         free(secrets);
         return IMC_EXCHANGE_LOCAL;
     }
