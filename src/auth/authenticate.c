@@ -129,6 +129,12 @@ int imclient_authenticate(struct imclient *imclient, struct sasl_client **availm
         imc_auth_explain(c, "already authenticated");
         return 1;
     }
+    if (c->session.out.nbarriers > 0) {
+        /* A literal of an earlier command still waits for "+": the
+         * server's challenges could not be told from its go-ahead. */
+        imc_auth_explain(c, "a command is still waiting to send a literal");
+        return 1;
+    }
     if ((protallowed & SASL_PROT_ANY) == 0) {
         imc_auth_explain(c, "protallowed admits no security layer, not even none");
         return 1;

@@ -1053,6 +1053,24 @@ static void second_authenticate_refused(void)
     CLOSE_AND_CHECK_WIRE(c, fs, "1 CAPABILITY\r\n2 AUTHENTICATE PLAIN AGFsaWNlAGFsaWNlcHc=\r\n");
 }
 
+/* A literal still waiting for "+" would take the server's challenges. */
+static void refused_while_literal_waits(void)
+{
+    reset();
+    struct secrets s = alice();
+    struct fakeserver *fs = fake_start(FAKE(
+        F_SEND("* OK hi\r\n"), F_EXPECT("1 APPEND INBOX {3}\r\n"),
+        F_SEND("1 NO [TRYCREATE] no\r\n")));
+    struct imclient *c = open_conn(fake_port(fs), &s);
+    CHECK(c != NULL);
+    imclient_send(c, finished, "append", "APPEND INBOX %s", "a\r\n");
+    CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 1);
+    CHECK_STR(imclient_error(c), "a command is still waiting to send a literal");
+    run_until(c, 1);
+    CHECK_STR(log_text(), "u|OK|-1|hi\nappend|NO|-1|[TRYCREATE] no\n");
+    CLOSE_AND_CHECK_WIRE(c, fs, "1 APPEND INBOX {3}\r\n");
+}
+
 /* ---- threads: libsasl2's one-time init ----------------------------------- */
 
 struct thread_run {
@@ -2139,6 +2157,7 @@ int main(int argc, char **argv)
         TEST(bytes_after_no_are_plain),
         TEST(continuation_hook_removed),
         TEST(second_authenticate_refused),
+        TEST(refused_while_literal_waits),
         TEST(concurrent_connections),
         TEST(scram_iteration_count_is_capped),
         TEST(digest_integrity_layer),
