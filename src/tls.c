@@ -59,14 +59,25 @@ struct starttls_reply {
     char text[100];
 };
 
+/* Server text quoted in an error: applications print errors, so control
+ * bytes (terminal escapes) from a hostile server become '?'. */
+static void quote_text(char *out, size_t cap, const char *text, size_t len)
+{
+    size_t n = len < cap - 1 ? len : cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        out[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    out[n] = '\0';
+}
+
 static void starttls_done(struct imclient *c, void *rock, struct imclient_reply *r)
 {
     (void)c;
     struct starttls_reply *w = rock;
     w->done = 1;
-    snprintf(w->keyword, sizeof w->keyword, "%s", r->keyword);
-    snprintf(w->text, sizeof w->text, "%.*s", (int)(r->textlen < 99 ? r->textlen : 99),
-             r->text);
+    quote_text(w->keyword, sizeof w->keyword, r->keyword, strlen(r->keyword));
+    quote_text(w->text, sizeof w->text, r->text, r->textlen);
 }
 
 /* RFC 3501 6.2.1: the only answer that lets TLS begin is the tagged OK.
@@ -74,8 +85,10 @@ static void starttls_done(struct imclient *c, void *rock, struct imclient_reply 
 static int refuse_continuation(void *rock, const char *text, size_t len)
 {
     struct imclient *c = rock;
+    char quoted[61];
+    quote_text(quoted, sizeof quoted, text, len);
     imc_session_fail(&c->session, "STARTTLS failed: the server asked for more "
-                     "(\"+ %.*s\") instead of answering", (int)(len < 60 ? len : 60), text);
+                     "(\"+ %s\") instead of answering", quoted);
     return -1;
 }
 

@@ -20,6 +20,7 @@
 
 #include "check.h"
 #include "cyrus/imclient.h"
+#include "imclient_internal.h"
 #include "tlsfake.h"
 #include "util/buf.h"
 
@@ -199,6 +200,10 @@ static void a3_no(void)
                                              T_SEND("1 NO do not begin TLS now.\r\n"))),
                    0, "STARTTLS refused by localhost: NO do not begin TLS now.",
                    "1 STARTTLS\r\n");
+    /* Control bytes of the server's text do not reach the error string. */
+    expect_refusal(serve("good.pem", TLSFAKE(T_SEND(GREETING), T_EXPECT("1 STARTTLS\r\n"),
+                                             T_SEND("1 NO \x1b]0;owned\x07\x1b[2J\r\n"))),
+                   0, "STARTTLS refused by localhost: NO ?]0;owned??[2J", "1 STARTTLS\r\n");
     /* Byte by byte, and with no text at all. */
     expect_refusal(serve("good.pem", TLSFAKE(T_SEND(GREETING), T_EXPECT("1 STARTTLS\r\n"),
                                              T_SLOW("1 NO\r\n"))),
@@ -1037,6 +1042,32 @@ static void implicit_tls_refusals(void)
     tlsfake_free(fs);
 }
 
+/* ---- known bugs elsewhere (run with IMC_KNOWN_BUGS=1) -------------------- */
+
+/* src/imclient.c: imc_flush() returns -1 whenever the session is paused,
+ * so read_once() and process() report a failure for the very read that
+ * delivered the awaited reply, and imc_run_until_paused() returns -1 with
+ * the connection open and paused.  src/tls.c judges by the state instead. */
+static void known_bug_run_until_paused_returns_failure(void)
+{
+    reset();
+    struct tlsfake *fs = serve("good.pem", TLSFAKE(T_SEND("* OK ready\r\n"),
+                                                    T_EXPECT("1 NOOP\r\n"),
+                                                    T_SEND("1 OK done\r\n")));
+    struct imclient *c = open_conn(fs, "localhost");
+    CHECK(c != NULL);
+    imclient_send(c, finished, "noop", "NOOP");
+    imc_session_pause_after(&c->session, imc_session_last_tag(&c->session));
+    int r = imc_run_until_paused(c);
+    int paused = c->session.paused, open = imclient_isopen(c);
+    imc_session_resume(&c->session);
+    imclient_close(c);
+    SERVER_OK(fs);
+    tlsfake_free(fs);
+    CHECK(paused && open);
+    CHECK_INT(r, 0); /* got -1 */
+}
+
 static void havetls(void)
 {
     CHECK_INT(imclient_havetls(), 1);
@@ -1080,7 +1111,13 @@ int main(int argc, char **argv)
         TEST(implicit_tls),
         TEST(implicit_tls_refusals),
     };
-    int r = check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
+    static const struct check_test known_bugs[] = {
+        TEST(known_bug_run_until_paused_returns_failure),
+    };
+    const char *kb = getenv("IMC_KNOWN_BUGS");
+    int r = kb && strcmp(kb, "1") == 0
+                ? check_main(argc, argv, known_bugs, sizeof known_bugs / sizeof known_bugs[0])
+                : check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
     imc_buf_free(&logbuf);
     tlsfake_certs_remove(certdir);
     return r;
