@@ -4,6 +4,7 @@
 # the library's default.  Checked with the shared and the static library.
 # Usage: fatal.sh BUILD_DIR SOURCE_DIR [extra CFLAGS]
 set -euo pipefail
+trap 'echo "$(basename "$0"): failed at line $LINENO" >&2' ERR
 build=$1 src=$2 extra=${3:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -3,6 +3,7 @@
 # ways users do: pkg-config (shared and static) and CMake's find_package.
 # Usage: install_sdk.sh BUILD_DIR [extra CFLAGS for sanitizer builds]
 set -euo pipefail
+trap 'echo "$(basename "$0"): failed at line $LINENO" >&2' ERR
 build=$1
 extra=${2:-}
 work=$(mktemp -d)

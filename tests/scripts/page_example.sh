@@ -5,6 +5,7 @@
 # authenticating with Kerberos, to print the server's capabilities.
 # Usage: page_example.sh BUILD_DIR SOURCE_DIR [extra CFLAGS]
 set -euo pipefail
+trap 'echo "$(basename "$0"): failed at line $LINENO" >&2' ERR
 build=$1 src=$2 extra=${3:-}
 if [ -z "${IMC_DOVECOT_PORT:-}" ]; then
   [ "${IMC_REQUIRE_SERVERS:-0}" = 1 ] && { echo "page_example: no Dovecot in the environment"; exit 1; }
@@ -30,4 +31,7 @@ fi
 out=$(LD_LIBRARY_PATH=$work/prefix/lib timeout 60 "$work/example")
 echo "$out"
 grep -q '^capability text is: IMAP4rev1 ' <<<"$out"
+# Only an authenticated session (Kerberos, via the example's krb_sasl_client)
+# lists no AUTH= mechanisms any more.
+if grep -q 'AUTH=' <<<"$out"; then echo "page_example: not authenticated"; exit 1; fi
 echo "page_example: 1 passed, 0 failed"
