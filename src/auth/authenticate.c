@@ -144,6 +144,9 @@ int imclient_authenticate(struct imclient *imclient, struct sasl_client **availm
         imc_auth_explain(c, "%s", err);
         return 1;
     }
+    /* Library code is on the stack for the whole call: an imclient_close()
+     * from a callback or from the secret procedure (which runs outside any
+     * read) is deferred instead of freeing the connection under us. */
     c->depth++;
     int r = authenticate(c, availmech, service, user, protallowed);
     c->depth--;

@@ -1053,6 +1053,36 @@ static void second_authenticate_refused(void)
     CLOSE_AND_CHECK_WIRE(c, fs, "1 CAPABILITY\r\n2 AUTHENTICATE PLAIN AGFsaWNlAGFsaWNlcHc=\r\n");
 }
 
+static const char *closing_secret(struct imclient *c, void *rock, int what, const char *mech)
+{
+    (void)rock;
+    (void)mech;
+    imclient_close(c);
+    if (what == IMCLIENT_SECRET_PASSWORD)
+        return "alicepw";
+    return what == IMCLIENT_SECRET_AUTHNAME ? "alice" : NULL;
+}
+
+/* The secret procedure closes the connection (the page forbids such calls
+ * from callbacks): the close waits until authenticate returns, so nothing
+ * is used after it was freed (ASan would say). */
+static void close_from_secret_proc(void)
+{
+    reset();
+    struct fakeserver *fs = fake_start(FAKE(
+        GREET, CAPS("SASL-IR AUTH=PLAIN"),
+        F_EXPECT("2 AUTHENTICATE PLAIN AGFsaWNlAGFsaWNlcHc=\r\n"),
+        F_SEND("2 OK welcome\r\n"),
+        F_DRAIN()));
+    struct imclient *c = open_conn(fake_port(fs), NULL);
+    CHECK(c != NULL);
+    imclient_setsecretproc(c, closing_secret, NULL);
+    CHECK_INT(imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 0);
+    /* c is gone now. */
+    SERVER_OK(fs);
+    fake_free(fs);
+}
+
 /* A literal still waiting for "+" would take the server's challenges. */
 static void refused_while_literal_waits(void)
 {
@@ -2158,6 +2188,7 @@ int main(int argc, char **argv)
         TEST(continuation_hook_removed),
         TEST(second_authenticate_refused),
         TEST(refused_while_literal_waits),
+        TEST(close_from_secret_proc),
         TEST(concurrent_connections),
         TEST(scram_iteration_count_is_capped),
         TEST(digest_integrity_layer),
