@@ -93,7 +93,7 @@ int imc_flush(struct imclient *c)
                  c->transport->error[0] ? c->transport->error : strerror(errno));
         return -1;
     }
-    return -1;
+    return c->transport ? 0 : -1;
 }
 
 /* Read once and hand the bytes to the session (which runs callbacks). */

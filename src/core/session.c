@@ -213,8 +213,12 @@ static void dispatch_continuation(struct imc_session *s, struct imclient_reply *
         return;
     }
     if (s->cont) {
-        if (s->cont(s->cont_rock, r->text, r->textlen) < 0)
-            imc_session_fail(s, "%s", s->error[0] ? s->error : "continuation refused");
+        if (s->cont(s->cont_rock, r->text, r->textlen) < 0) {
+            /* The hook's reason is in s->error, which fail() writes into. */
+            char why[sizeof s->error];
+            snprintf(why, sizeof why, "%s", s->error[0] ? s->error : "continuation refused");
+            imc_session_fail(s, "%s", why);
+        }
         return;
     }
     /* Unsolicited (IDLE's "+ idling", for one): only an explicit "+" entry

@@ -2080,7 +2080,7 @@ static void layer_unread_and_garbage(void)
     sasl_dispose(&sc);
 }
 
-/* ---- repros of bugs in files this suite does not own (IMC_KNOWN_BUGS=1) -- */
+/* ---- the session and façade hooks authentication relies on ----------------- */
 
 static int imc_session_send_va(struct imc_session *s, const char *fmt, ...)
 {
@@ -2104,7 +2104,7 @@ static int refuse_with_reason(void *rock, const char *text, size_t len)
  * returns -1, as session.h documents, loses its reason: the session is
  * failed with imc_session_fail(s, "%s", s->error), which formats the
  * buffer into itself (overlapping vsnprintf; glibc leaves ""). */
-static void known_continuation_reason_kept(void)
+static void continuation_hook_reason_kept(void)
 {
     struct imc_session s;
     imc_session_init(&s, NULL);
@@ -2123,7 +2123,7 @@ static void known_continuation_reason_kept(void)
  * paused reply has been delivered, it returns -1 when the reply arrives
  * in a read, because read_once() ends with imc_flush(), which returns -1
  * whenever the session is paused. */
-static void known_run_until_paused_result(void)
+static void run_until_paused_succeeds(void)
 {
     reset();
     struct fakeserver *fs = fake_start(FAKE(
@@ -2203,16 +2203,10 @@ int main(int argc, char **argv)
         TEST(layer_partial_writes),
         TEST(layer_split_reads),
         TEST(layer_unread_and_garbage),
+        TEST(continuation_hook_reason_kept),
+        TEST(run_until_paused_succeeds),
     };
-    /* Repros of bugs outside this suite's files, kept out of the default
-     * run (the convention of test_hostile.c) until they are fixed. */
-    static const struct check_test known_bugs[] = {
-        TEST(known_continuation_reason_kept),
-        TEST(known_run_until_paused_result),
-    };
-    int r = getenv("IMC_KNOWN_BUGS")
-                ? check_main(argc, argv, known_bugs, sizeof known_bugs / sizeof known_bugs[0])
-                : check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
+    int r = check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
     if (sasldb_path[0])
         unlink(sasldb_path);
     return r;
