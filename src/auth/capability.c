@@ -9,9 +9,9 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cyrus/xmalloc.h"
+#include "util/ascii.h"
 
 /* More capability text than this is not a list of capabilities. */
 #define CAPS_MAX (1u << 20)
@@ -67,28 +67,12 @@ static struct saved_entry save_entry(struct imclient *c)
     return s;
 }
 
-/* core/callbacks.h has no way to remove an entry; without this, an entry
- * left with a NULL proc would swallow CAPABILITY replies that the
- * application's default callback should see. */
-static void remove_entry(struct imc_callbacks *t, const char *keyword)
-{
-    for (size_t i = 0; i < t->count; i++) {
-        struct imc_callback *e = &t->entries[i];
-        if ((e->flags & CALLBACK_NUMBERED) == 0 && strcasecmp(e->keyword, keyword) == 0) {
-            free(e->keyword);
-            memmove(e, e + 1, (t->count - i - 1) * sizeof *e);
-            t->count--;
-            return;
-        }
-    }
-}
-
 static void restore_entry(struct imclient *c, const struct saved_entry *s)
 {
     if (s->present)
         imc_callbacks_set(&c->session.callbacks, "CAPABILITY", s->flags, s->proc, s->rock);
     else
-        remove_entry(&c->session.callbacks, "CAPABILITY");
+        imc_callbacks_remove(&c->session.callbacks, "CAPABILITY", 0);
 }
 
 int imc_caps_fetch(struct imclient *c, struct imc_caps *caps)
@@ -134,8 +118,8 @@ static int has_token(const struct imc_caps *caps, const char *prefix, const char
         while (p < end && *p != ' ')
             p++;
         size_t tlen = (size_t)(p - tok);
-        if (tlen == plen + nlen && strncasecmp(tok, prefix, plen) == 0 &&
-            strncasecmp(tok + plen, name, nlen) == 0)
+        if (tlen == plen + nlen && imc_ascii_eq(tok, prefix, plen) &&
+            imc_ascii_eq(tok + plen, name, nlen))
             return 1;
     }
     return 0;

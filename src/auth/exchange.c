@@ -39,7 +39,7 @@ struct exchange {
 
 static void queue(struct exchange *x, const char *data, size_t len)
 {
-    imc_outq_append(&x->p->c->session.out, data, len);
+    imc_session_send_raw(&x->p->c->session, data, len);
 }
 
 /* A response line carries credentials: our copy is wiped. */

@@ -12,10 +12,10 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "cyrus/xmalloc.h"
+#include "util/ascii.h"
 
 /* Mechanisms that prove the identity by themselves (a Kerberos ticket, a
  * TLS client certificate): imclient_authenticate()'s user can only be the
@@ -26,7 +26,7 @@ static int proves_identity(const char *mech)
         "GSSAPI", "GS2-KRB5", "GS2-IAKERB", "GSS-SPNEGO", "EXTERNAL",
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcasecmp(mech, names[i]) == 0)
+        if (strlen(mech) == strlen(names[i]) && imc_ascii_eq(mech, names[i], strlen(mech)))
             return 1;
     return 0;
 }
@@ -137,7 +137,8 @@ static int get_password(sasl_conn_t *conn, void *context, int id, sasl_secret_t 
  * one: they need a secret from the application. */
 static int needs_password(const char *mech)
 {
-    return !proves_identity(mech) && strcasecmp(mech, "ANONYMOUS") != 0;
+    return !proves_identity(mech) &&
+           !(strlen(mech) == 9 && imc_ascii_eq(mech, "ANONYMOUS", 9));
 }
 
 int imc_secrets_prepare(struct imc_secrets *s)

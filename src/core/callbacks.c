@@ -61,6 +61,17 @@ void imc_callbacks_set(struct imc_callbacks *t, const char *keyword, int flags,
     e->rock = rock;
 }
 
+void imc_callbacks_remove(struct imc_callbacks *t, const char *keyword, int flags)
+{
+    struct imc_callback *e = lookup(t, keyword, strlen(keyword), numbered(flags));
+    if (!e)
+        return;
+    free(e->keyword);
+    size_t i = (size_t)(e - t->entries);
+    memmove(e, e + 1, (t->count - i - 1) * sizeof *e);
+    t->count--;
+}
+
 const struct imc_callback *imc_callbacks_find(const struct imc_callbacks *t,
                                               const char *keyword, size_t kwlen,
                                               int num)

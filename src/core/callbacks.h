@@ -35,6 +35,8 @@ void imc_callbacks_set(struct imc_callbacks *t, const char *keyword, int flags,
 const struct imc_callback *imc_callbacks_get(const struct imc_callbacks *t,
                                              const char *keyword, size_t kwlen,
                                              int numbered);
+/* Remove the entry with this keyword and NUMBERED flag, if there is one. */
+void imc_callbacks_remove(struct imc_callbacks *t, const char *keyword, int flags);
 /* The entry for a reply: exact keyword first, then the default; NULL if none. */
 const struct imc_callback *imc_callbacks_find(const struct imc_callbacks *t,
                                               const char *keyword, size_t kwlen,

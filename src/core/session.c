@@ -161,6 +161,12 @@ int imc_session_send(struct imc_session *s, imclient_proc_t *finish, void *rock,
     return 0;
 }
 
+void imc_session_send_raw(struct imc_session *s, const char *data, size_t len)
+{
+    if (!s->failed)
+        imc_outq_append(&s->out, data, len);
+}
+
 const char *imc_session_output(const struct imc_session *s, size_t *len)
 {
     return imc_outq_writable(&s->out, len);

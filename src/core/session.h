@@ -74,6 +74,10 @@ int imc_session_feed(struct imc_session *s, const char *data, size_t len);
 int imc_session_send(struct imc_session *s, imclient_proc_t *finish, void *rock,
                      const char *fmt, va_list ap);
 
+/* Queue bytes outside any command: the answer to a continuation request
+ * (an AUTHENTICATE response line). */
+void imc_session_send_raw(struct imc_session *s, const char *data, size_t len);
+
 const char *imc_session_output(const struct imc_session *s, size_t *len);
 void imc_session_written(struct imc_session *s, size_t n);
 /* Nonzero when bytes are queued, whether or not they may go yet. */
