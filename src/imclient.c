@@ -201,8 +201,15 @@ static int process(struct imclient *c, int timeout_ms)
                  c->session.limits.timeout_ms);
         return -1;
     }
-    if ((p.revents & POLLOUT) && imc_flush(c) < 0)
-        return -1;
+    if (p.revents & POLLOUT) {
+        if (imc_flush(c) < 0)
+            return -1;
+        /* A layer may want to write for itself (TLS answering a KeyUpdate
+         * while the socket was full); its read call finishes that write. */
+        if (c->transport && (imc_transport_wants(c->transport) & IMC_WANT_WRITE) &&
+            read_once(c) < 0)
+            return -1;
+    }
     if (p.revents & (POLLIN | POLLHUP | POLLERR))
         return read_once(c) < 0 ? -1 : 1;
     return 1;

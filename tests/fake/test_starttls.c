@@ -1042,13 +1042,11 @@ static void implicit_tls_refusals(void)
     tlsfake_free(fs);
 }
 
-/* ---- known bugs elsewhere (run with IMC_KNOWN_BUGS=1) -------------------- */
+/* ---- the façade hook STARTTLS relies on ------------------------------------ */
 
-/* src/imclient.c: imc_flush() returns -1 whenever the session is paused,
- * so read_once() and process() report a failure for the very read that
- * delivered the awaited reply, and imc_run_until_paused() returns -1 with
- * the connection open and paused.  src/tls.c judges by the state instead. */
-static void known_bug_run_until_paused_returns_failure(void)
+/* imc_run_until_paused() returns 0 for the read that delivered the awaited
+ * reply, with the connection open and paused (it once returned -1). */
+static void run_until_paused_returns_success(void)
 {
     reset();
     struct tlsfake *fs = serve("good.pem", TLSFAKE(T_SEND("* OK ready\r\n"),
@@ -1110,14 +1108,9 @@ int main(int argc, char **argv)
         TEST(handshake_stall_times_out),
         TEST(implicit_tls),
         TEST(implicit_tls_refusals),
+        TEST(run_until_paused_returns_success),
     };
-    static const struct check_test known_bugs[] = {
-        TEST(known_bug_run_until_paused_returns_failure),
-    };
-    const char *kb = getenv("IMC_KNOWN_BUGS");
-    int r = kb && strcmp(kb, "1") == 0
-                ? check_main(argc, argv, known_bugs, sizeof known_bugs / sizeof known_bugs[0])
-                : check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
+    int r = check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
     imc_buf_free(&logbuf);
     tlsfake_certs_remove(certdir);
     return r;
