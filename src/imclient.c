@@ -136,12 +136,12 @@ const char *imc_leftover(struct imclient *c, size_t *len)
 
 int imc_run_until_paused(struct imclient *c)
 {
-    while (c->transport && !c->session.paused) {
+    while (c->transport && !c->session.paused && !c->close_requested) {
         int r = process(c, -1);
         if (r < 0)
             return -1;
     }
-    return c->transport ? 0 : -1;
+    return c->transport && !c->close_requested ? 0 : -1;
 }
 
 static int wants_write(struct imclient *c)
@@ -237,22 +237,56 @@ void imclient_processoneevent(struct imclient *imclient)
     imclient_processoneevent_timeout(imclient, -1);
 }
 
+int imc_send_va(struct imclient *c, imclient_proc_t *finish, void *rock, const char *fmt,
+                va_list ap)
+{
+    /* The command timeout counts from here when nothing else is waiting. */
+    if (imc_session_inflight(&c->session) == 0)
+        c->last_activity = imc_now_ms();
+    c->depth++;
+    int r = imc_session_send(&c->session, finish, rock, fmt, ap);
+    c->depth--;
+    if (r == 0)
+        imc_flush(c);
+    return r;
+}
+
 void imclient_send(struct imclient *imclient, imclient_proc_t *finishproc,
                    void *finishrock, const char *fmt, ...)
 {
     struct imclient *c = imclient;
-    if (imc_session_inflight(&c->session) == 0)
-        c->last_activity = imc_now_ms();
+    if (c->exclusive > 0) {
+        /* STARTTLS or AUTHENTICATE owns the stream: a command written now
+         * would land inside the exchange or cross into the new layer. */
+        c->depth++;
+        imc_session_refuse(&c->session, finishproc, finishrock,
+                           "imclient_send during STARTTLS or AUTHENTICATE");
+        c->depth--;
+        return;
+    }
     va_list ap;
     va_start(ap, fmt);
-    c->depth++;
-    int r = imc_session_send(&c->session, finishproc, finishrock, fmt, ap);
-    c->depth--;
+    imc_send_va(c, finishproc, finishrock, fmt, ap);
     va_end(ap);
-    if (r == 0)
-        imc_flush(c);
     if (c->close_requested && c->depth == 0)
         destroy(c);
+}
+
+void imc_exclusive_begin(struct imclient *c)
+{
+    c->depth++;
+    c->exclusive++;
+}
+
+int imc_exclusive_end(struct imclient *c, int result)
+{
+    c->exclusive--;
+    c->depth--;
+    if (c->close_requested && c->depth == 0) {
+        destroy(c);
+        return -1;
+    }
+    return result;
 }
 
 void imclient_getselectinfo(struct imclient *imclient, int *fd, int *wanttowrite)
@@ -301,6 +335,7 @@ void imclient_close(struct imclient *imclient)
      * that called it; the close then happens when that code returns. */
     if (imclient->depth > 0) {
         imclient->close_requested = 1;
+        imclient->session.halted = 1; /* no callback runs after this one */
         return;
     }
     destroy(imclient);

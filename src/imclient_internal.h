@@ -25,6 +25,7 @@ struct imclient {
     imclient_trace_proc_t *trace;
     void *tracerock;
     int close_requested;             /* imclient_close() called from a callback */
+    int exclusive;                   /* > 0 while STARTTLS/AUTHENTICATE own the stream */
 };
 
 long imc_now_ms(void);
@@ -33,6 +34,17 @@ void imc_fail(struct imclient *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Write what may be written now; -1 if the connection failed. */
 int imc_flush(struct imclient *c);
+/* imclient_send() without the checks that guard the application's use. */
+int imc_send_va(struct imclient *c, imclient_proc_t *finish, void *rock, const char *fmt,
+                va_list ap);
+/*
+ * Library code that owns the stream (STARTTLS, AUTHENTICATE) runs between
+ * these: a callback's imclient_close() is deferred and its imclient_send()
+ * refused.  imc_exclusive_end() returns result, or -1 after carrying out a
+ * deferred close (the connection is then freed).
+ */
+void imc_exclusive_begin(struct imclient *c);
+int imc_exclusive_end(struct imclient *c, int result);
 
 /*
  * For exchanges after which a new layer starts (STARTTLS, AUTHENTICATE with

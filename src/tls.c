@@ -97,9 +97,7 @@ static int send_command(struct imclient *c, imclient_proc_t *finish, void *rock,
 {
     va_list ap;
     va_start(ap, fmt);
-    c->depth++;
-    int r = imc_session_send(&c->session, finish, rock, fmt, ap);
-    c->depth--;
+    int r = imc_send_va(c, finish, rock, fmt, ap);
     va_end(ap);
     return r;
 }
@@ -236,9 +234,13 @@ int imclient_starttls(struct imclient *imclient, char *cert_file, char *key_file
                       char *CAfile, char *CApath)
 {
     struct imclient *c = imclient;
-    if (refuse_unsafe_start(c, "STARTTLS") < 0 || await_starttls_ok(c) < 0)
+    if (refuse_unsafe_start(c, "STARTTLS") < 0)
         return -1;
-    return handshake(c, cert_file, key_file, CAfile, CApath) < 0 ? -1 : 0;
+    imc_exclusive_begin(c);
+    int r = await_starttls_ok(c) < 0 || handshake(c, cert_file, key_file, CAfile, CApath) < 0
+                ? -1
+                : 0;
+    return imc_exclusive_end(c, r);
 }
 
 int imclient_begintls(struct imclient *imclient, char *cert_file, char *key_file,
@@ -254,5 +256,7 @@ int imclient_begintls(struct imclient *imclient, char *cert_file, char *key_file
                  c->servername);
         return -1;
     }
-    return handshake(c, cert_file, key_file, CAfile, CApath) < 0 ? -1 : 0;
+    imc_exclusive_begin(c);
+    int r = handshake(c, cert_file, key_file, CAfile, CApath) < 0 ? -1 : 0;
+    return imc_exclusive_end(c, r);
 }

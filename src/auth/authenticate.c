@@ -147,12 +147,9 @@ int imclient_authenticate(struct imclient *imclient, struct sasl_client **availm
     /* Library code is on the stack for the whole call: an imclient_close()
      * from a callback or from the secret procedure (which runs outside any
      * read) is deferred instead of freeing the connection under us. */
-    c->depth++;
+    imc_exclusive_begin(c);
     int r = authenticate(c, availmech, service, user, protallowed);
-    c->depth--;
-    /* A callback asked to close while we ran; the caller's pointer dies
-     * here, as it would in imclient_processoneevent(). */
-    if (c->close_requested && c->depth == 0)
-        imclient_close(c);
-    return r;
+    /* After a callback's imclient_close() the caller's pointer dies here,
+     * as it would in imclient_processoneevent(). */
+    return imc_exclusive_end(c, r) < 0 && r == 0 ? 1 : r;
 }

@@ -15,28 +15,18 @@
 int imc_auth_send(struct imclient *c, imclient_proc_t *finish, void *rock,
                   const char *fmt, ...)
 {
-    /* The command timeout counts from here when nothing else is waiting,
-     * as for imclient_send(). */
-    if (imc_session_inflight(&c->session) == 0)
-        c->last_activity = imc_now_ms();
     va_list ap;
     va_start(ap, fmt);
-    c->depth++;
-    int r = imc_session_send(&c->session, finish, rock, fmt, ap);
-    c->depth--;
+    int r = imc_send_va(c, finish, rock, fmt, ap);
     va_end(ap);
-    if (r == 0)
-        imc_flush(c);
     return r;
 }
 
 int imc_auth_wait_paused(struct imclient *c)
 {
     imc_session_pause_after(&c->session, imc_session_last_tag(&c->session));
-    /* imc_run_until_paused() can report -1 for a pause that worked (its
-     * last flush refuses to write while paused), so the state decides. */
     imc_run_until_paused(c);
-    return c->transport && c->session.paused ? 0 : -1;
+    return c->transport && c->session.paused && !c->close_requested ? 0 : -1;
 }
 
 void imc_auth_explain(struct imclient *c, const char *fmt, ...)

@@ -137,6 +137,15 @@ void imc_session_fail(struct imc_session *s, const char *fmt, ...)
         deliver_eof_to_all(s);
 }
 
+void imc_session_refuse(struct imc_session *s, imclient_proc_t *finish, void *rock,
+                        const char *why)
+{
+    snprintf(s->error, sizeof s->error, "%s", why);
+    char text[sizeof s->error + 16];
+    snprintf(text, sizeof text, "[CLIENTBUG] %s", why);
+    deliver_made_up(s, finish, rock, "BAD", text);
+}
+
 int imc_session_send(struct imc_session *s, imclient_proc_t *finish, void *rock,
                      const char *fmt, va_list ap)
 {
@@ -151,10 +160,7 @@ int imc_session_send(struct imc_session *s, imclient_proc_t *finish, void *rock,
     char why[200];
     if (imc_encode_command(&s->out, tag, s->flags & IMCLIENT_CONN_NONSYNCLITERAL,
                            why, sizeof why, fmt, ap) < 0) {
-        snprintf(s->error, sizeof s->error, "%s", why);
-        char text[sizeof why + 16];
-        snprintf(text, sizeof text, "[CLIENTBUG] %s", why);
-        deliver_made_up(s, finish, rock, "BAD", text);
+        imc_session_refuse(s, finish, rock, why);
         return -1;
     }
     imc_tagtable_add(&s->pending, &cmd);
@@ -362,7 +368,7 @@ int imc_session_feed(struct imc_session *s, const char *data, size_t len)
 {
     s->leftover = 0;
     while (!s->failed) {
-        if (s->paused) {
+        if (s->paused || s->halted) {
             s->leftover = len;
             return 0;
         }

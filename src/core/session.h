@@ -53,6 +53,7 @@ struct imc_session {
     uint64_t pause_tag;
     int paused;
     size_t leftover;
+    int halted; /* the application closed the connection from a callback */
 
     int failed; /* no more input is accepted; pending commands got EOF */
     char error[256];
@@ -85,6 +86,10 @@ int imc_session_has_output(const struct imc_session *s);
 
 /* Commands waiting for their tagged reply. */
 size_t imc_session_inflight(const struct imc_session *s);
+
+/* Refuse a command without sending it: finish gets BAD "[CLIENTBUG] why". */
+void imc_session_refuse(struct imc_session *s, imclient_proc_t *finish, void *rock,
+                        const char *why);
 
 /* Mark the session failed with a reason (first reason wins) and give every
  * pending command EOF.  Queued output is dropped. */
