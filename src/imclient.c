@@ -9,7 +9,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cyrus/xmalloc.h"
 #include "transport/socket.h"
@@ -17,13 +16,6 @@
 #define READ_CHUNK (64 * 1024)
 /* imclient_close() gives queued output (a LOGOUT) at most this long. */
 #define CLOSE_FLUSH_MS 2000
-
-long imc_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 int imclient_connect(struct imclient **imclient, const char *host, const char *port)
 {
@@ -301,8 +293,11 @@ void imclient_getselectinfo(struct imclient *imclient, int *fd, int *wanttowrite
 static void flush_before_close(struct imclient *c)
 {
     long deadline = imc_now_ms() + CLOSE_FLUSH_MS;
-    while (c->transport && wants_write(c)) {
-        if (imc_flush(c) < 0 || !wants_write(c))
+    size_t len;
+    /* Only our own queued bytes count here: a layer that wants to write
+     * for itself would keep POLLOUT firing with nothing to do. */
+    while (c->transport && (imc_session_output(&c->session, &len), len > 0)) {
+        if (imc_flush(c) < 0 || (imc_session_output(&c->session, &len), len == 0))
             break;
         long left = deadline - imc_now_ms();
         if (left <= 0)

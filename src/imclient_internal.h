@@ -6,6 +6,7 @@
 #include "core/session.h"
 #include "cyrus/imclient.h"
 #include "transport/transport.h"
+#include "util/clock.h"
 
 struct imclient {
     struct imc_session session;
@@ -28,7 +29,6 @@ struct imclient {
     int exclusive;                   /* > 0 while STARTTLS/AUTHENTICATE own the stream */
 };
 
-long imc_now_ms(void);
 /* Fail the connection: EOF to every pending command, socket closed. */
 void imc_fail(struct imclient *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

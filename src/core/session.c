@@ -40,14 +40,22 @@ void imc_session_free(struct imc_session *s)
     imc_buf_free(&s->reply);
 }
 
+/* Beyond this, sizes would overflow the arithmetic that checks them. */
+#define IMC_LIMIT_CEILING ((size_t)1 << 40)
+
+static size_t capped(size_t v)
+{
+    return v > IMC_LIMIT_CEILING ? IMC_LIMIT_CEILING : v;
+}
+
 void imc_session_setlimits(struct imc_session *s, const struct imclient_limits *l)
 {
     if (l->max_line)
-        s->limits.max_line = l->max_line;
+        s->limits.max_line = capped(l->max_line);
     if (l->max_literal)
-        s->limits.max_literal = l->max_literal;
+        s->limits.max_literal = capped(l->max_literal);
     if (l->max_reply)
-        s->limits.max_reply = l->max_reply;
+        s->limits.max_reply = capped(l->max_reply);
     if (l->timeout_ms)
         s->limits.timeout_ms = l->timeout_ms;
     imc_framer_setlimits(&s->framer, s->limits.max_line, s->limits.max_literal);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cyrus/xmalloc.h"
+#include "util/clock.h"
 
 /* Without /etc/services (minimal containers) the names IMAP programs use
  * most would be "unknown"; these are the IANA assignments. */
@@ -41,13 +42,6 @@ static int resolve_port(const char *port)
     return builtin_service(port);
 }
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* Connect one address without blocking longer than timeout_ms.
  * Returns 0 or an errno value. */
 static int connect_one(const struct addrinfo *ai, int timeout_ms, int *fdp)
@@ -58,10 +52,10 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms, int *fdp)
         return errno;
     int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
     if (r < 0 && errno == EINPROGRESS) {
-        long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+        long deadline = timeout_ms < 0 ? -1 : imc_now_ms() + timeout_ms;
         for (;;) {
             struct pollfd p = { fd, POLLOUT, 0 };
-            int wait = deadline < 0 ? -1 : (int)(deadline - now_ms());
+            int wait = deadline < 0 ? -1 : (int)(deadline - imc_now_ms());
             if (deadline >= 0 && wait < 0)
                 wait = 0;
             int n = poll(&p, 1, wait);
@@ -105,7 +99,7 @@ int imc_socket_connect(const char *host, const char *port, int timeout_ms, int *
     *fd = -1;
     int portnum = resolve_port(port ? port : "imap");
     if (portnum < 0) {
-        snprintf(err, errlen, "unknown service \"%s\"", port);
+        snprintf(err, errlen, "unknown service \"%s\"", port ? port : "imap");
         return -2;
     }
     char portstr[16];
@@ -136,7 +130,7 @@ int imc_socket_connect(const char *host, const char *port, int timeout_ms, int *
     }
     freeaddrinfo(res);
     if (e)
-        snprintf(err, errlen, "connecting to %s port %s: %s", host, port, strerror(e));
+        snprintf(err, errlen, "connecting to %s port %d: %s", host, portnum, strerror(e));
     return e;
 }
 
