@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "core/session.h"
 #include "stats.h"
 
@@ -270,58 +271,21 @@ static struct result run_once(const struct bench_case *bc, unsigned scale)
     return res;
 }
 
-static int write_all(int fd, const void *p, size_t n)
+struct job {
+    const struct bench_case *bc;
+    unsigned scale;
+};
+
+static void run_job(const void *arg, void *out)
 {
-    const char *c = p;
-    while (n > 0) {
-        ssize_t k = write(fd, c, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        c += k;
-        n -= (size_t)k;
-    }
-    return 0;
+    const struct job *j = arg;
+    *(struct result *)out = run_once(j->bc, j->scale);
 }
 
 static int run_in_child(const struct bench_case *bc, unsigned scale, struct result *out)
 {
-    int fds[2];
-    if (pipe(fds) < 0) {
-        perror("bench_core: pipe");
-        return -1;
-    }
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0) {
-        perror("bench_core: fork");
-        return -1;
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        struct result r = run_once(bc, scale);
-        _exit(write_all(fds[1], &r, sizeof r) < 0 ? 3 : 0);
-    }
-    close(fds[1]);
-    size_t got = 0;
-    while (got < sizeof *out) {
-        ssize_t k = read(fds[0], (char *)out + got, sizeof *out - got);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        got += (size_t)k;
-    }
-    close(fds[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (got != sizeof *out || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "bench_core: %s: child died (status %d)\n", bc->name, status);
-        return -1;
-    }
-    return 0;
+    struct job j = { bc, scale };
+    return bench_in_child(run_job, &j, out, sizeof *out, "bench_core", bc->name);
 }
 
 /* ---- driver ------------------------------------------------------------- */

@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #include "cyrus/imclient.h"
+#include "child.h"
+#include "listener.h"
 #include "stats.h"
 
 #define CHUNK (64 * 1024)
@@ -247,12 +249,11 @@ static void *server_main(void *arg)
 {
     struct server *sv = arg;
     pthread_setname_np(pthread_self(), "bench-server"); /* apart in perf's output */
-    struct pollfd p = { sv->listen_fd, POLLIN, 0 };
-    if (poll(&p, 1, IO_TIMEOUT_S * 1000) != 1) {
+    int fd = accept_within(sv->listen_fd, IO_TIMEOUT_S * 1000);
+    if (fd == -2) {
         snprintf(sv->why, sizeof sv->why, "server: no connection");
         return NULL;
     }
-    int fd = accept(sv->listen_fd, NULL, NULL);
     if (fd < 0) {
         snprintf(sv->why, sizeof sv->why, "server: accept: %s", strerror(errno));
         return NULL;
@@ -277,19 +278,13 @@ static int server_start(struct server *sv, enum mode mode, uint64_t count)
     memset(sv, 0, sizeof *sv);
     sv->mode = mode;
     sv->count = count;
-    sv->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t alen = sizeof a;
-    if (sv->listen_fd < 0 || bind(sv->listen_fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-        listen(sv->listen_fd, 1) < 0 ||
-        getsockname(sv->listen_fd, (struct sockaddr *)&a, &alen) < 0) {
+    char port[16];
+    sv->listen_fd = listen_loopback(1, port, sizeof port);
+    if (sv->listen_fd < 0) {
         perror("bench_loopback: listen");
         return -1;
     }
-    sv->port = ntohs(a.sin_port);
+    sv->port = atoi(port);
     if (pthread_create(&sv->thread, NULL, server_main, sv) != 0) {
         perror("bench_loopback: pthread_create");
         return -1;
@@ -597,40 +592,23 @@ static void run_once(const struct bench_case *bc, const struct params *pp,
     }
 }
 
+struct job {
+    const struct bench_case *bc;
+    const struct params *pp;
+};
+
+static void run_job(const void *arg, void *out)
+{
+    const struct job *j = arg;
+    run_once(j->bc, j->pp, out);
+}
+
 static int run_in_child(const struct bench_case *bc, const struct params *pp,
                         struct result *out)
 {
-    int fds[2];
-    if (pipe(fds) < 0)
+    struct job j = { bc, pp };
+    if (bench_in_child(run_job, &j, out, sizeof *out, "bench_loopback", bc->name) < 0)
         return -1;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        close(fds[0]);
-        struct result r;
-        run_once(bc, pp, &r);
-        _exit(write(fds[1], &r, sizeof r) == (ssize_t)sizeof r ? 0 : 3);
-    }
-    close(fds[1]);
-    size_t got = 0;
-    while (got < sizeof *out) {
-        ssize_t k = read(fds[0], (char *)out + got, sizeof *out - got);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        got += (size_t)k;
-    }
-    close(fds[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (got != sizeof *out || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "bench_loopback: %s: child died (status %d)\n", bc->name, status);
-        return -1;
-    }
     if (!out->ok) {
         fprintf(stderr, "bench_loopback: %s: FUNCTIONAL ERROR: %s\n", bc->name, out->why);
         return -1;

@@ -28,6 +28,8 @@
 #include "check.h"
 #include "cyrus/imclient.h"
 #include "fakeserver.h"
+#include "listener.h"
+#include "replylog.h"
 #include "transport/sasl_layer.h"
 #include "util/buf.h"
 
@@ -50,18 +52,6 @@ const char *__asan_default_options(void)
 
 /* ---- what the application saw ------------------------------------------ */
 
-static struct imc_buf logbuf;
-
-static void record(struct imclient *c, void *rock, struct imclient_reply *r)
-{
-    (void)c;
-    char head[128];
-    snprintf(head, sizeof head, "%s|%s|%ld|", (const char *)rock, r->keyword, r->msgno);
-    imc_buf_appendstr(&logbuf, head);
-    imc_buf_append(&logbuf, r->text, r->textlen);
-    imc_buf_appendc(&logbuf, '\n');
-}
-
 /* An untagged reply, with the SSF the connection reports while it is
  * delivered: "exists@1" and the like. */
 static void record_ssf(struct imclient *c, void *rock, struct imclient_reply *r)
@@ -69,31 +59,6 @@ static void record_ssf(struct imclient *c, void *rock, struct imclient_reply *r)
     char label[32];
     snprintf(label, sizeof label, "%s@%d", (const char *)rock, imclient_getssf(c));
     record(c, label, r);
-}
-
-static int done;
-static void finished(struct imclient *c, void *rock, struct imclient_reply *r)
-{
-    record(c, rock, r);
-    done++;
-}
-
-static const char *log_text(void)
-{
-    return imc_buf_cstr(&logbuf) ? imc_buf_cstr(&logbuf) : "";
-}
-
-static void reset(void)
-{
-    imc_buf_free(&logbuf);
-    done = 0;
-}
-
-static void run_until(struct imclient *c, int n)
-{
-    for (int i = 0; i < 10000 && done < n; i++)
-        if (imclient_processoneevent_timeout(c, 5000) < 0)
-            break;
 }
 
 /* Secrets the application hands out; NULL fields are "none". */
@@ -131,23 +96,13 @@ static struct secrets alice(void)
 
 static struct imclient *open_conn(const char *port, struct secrets *s)
 {
-    struct imclient *c = NULL;
-    if (imclient_connect(&c, "127.0.0.1", port) != 0)
-        return NULL;
-    imclient_addcallback(c, "", 0, record, "u", NULL);
-    if (s)
+    struct imclient *c = open_logged("127.0.0.1", port);
+    if (c && s)
         imclient_setsecretproc(c, secret, s);
     return c;
 }
 
-#define SERVER_OK(fs)                                            \
-    do {                                                         \
-        char err_[600];                                          \
-        int r_ = fake_wait(fs, err_, sizeof err_);               \
-        if (r_ != 0)                                             \
-            check_fail(__FILE__, __LINE__, "server: %s", err_);  \
-        CHECK(r_ == 0);                                          \
-    } while (0)
+#define SERVER_OK(fs) CHECK_SERVER(fake_wait, fs)
 
 /* Close, let the script end, and compare everything the client sent. */
 #define CLOSE_AND_CHECK_WIRE(c, fs, want)                        \
@@ -1237,12 +1192,12 @@ static int dyn_expect(struct dynserver *d, const char *want)
 static void *dyn_serve(void *arg)
 {
     struct dynserver *d = arg;
-    struct pollfd p = { d->listen_fd, POLLIN, 0 };
-    if (poll(&p, 1, 10000) <= 0) {
+    d->fd = accept_within(d->listen_fd, 10000);
+    if (d->fd == -2) {
+        d->fd = -1;
         dyn_fail(d, "no client connected");
         return NULL;
     }
-    d->fd = accept(d->listen_fd, NULL, NULL);
     d->fn(d);
     /* Let the client see everything before it sees the close. */
     char buf[4096];
@@ -1259,16 +1214,9 @@ static struct dynserver *dyn_start(void (*fn)(struct dynserver *), void *arg)
     d->fn = fn;
     d->arg = arg;
     d->fd = -1;
-    d->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t alen = sizeof a;
-    if (bind(d->listen_fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(d->listen_fd, 4) < 0 ||
-        getsockname(d->listen_fd, (struct sockaddr *)&a, &alen) < 0)
+    d->listen_fd = listen_loopback(4, d->port, sizeof d->port);
+    if (d->listen_fd < 0)
         abort();
-    snprintf(d->port, sizeof d->port, "%u", ntohs(a.sin_port));
     pthread_create(&d->thread, NULL, dyn_serve, d);
     return d;
 }
@@ -1291,14 +1239,7 @@ static void dyn_finish_quiet(struct dynserver *d)
     dyn_finish(d, err, sizeof err);
 }
 
-#define DYN_OK(d)                                                \
-    do {                                                         \
-        char err_[600];                                          \
-        int r_ = dyn_finish(d, err_, sizeof err_);               \
-        if (r_ != 0)                                             \
-            check_fail(__FILE__, __LINE__, "server: %s", err_);  \
-        CHECK(r_ == 0);                                          \
-    } while (0)
+#define DYN_OK(d) CHECK_SERVER(dyn_finish, d)
 
 static char *unb64(const char *s, size_t *len)
 {

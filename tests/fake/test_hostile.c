@@ -16,81 +16,20 @@
 #include "check.h"
 #include "cyrus/imclient.h"
 #include "fakeserver.h"
+#include "replylog.h"
 #include "imclient_internal.h"
 #include "util/buf.h"
 
-/* ---- recording -------------------------------------------------------- */
-
-static struct imc_buf logbuf;
-static int finishes;
-
-static void logs(const char *s)
-{
-    imc_buf_appendstr(&logbuf, s);
-}
-
-static void log_escaped(const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        char tmp[8];
-        if (c == '\r')
-            logs("\\r");
-        else if (c == '\n')
-            logs("\\n");
-        else if (c == '\0')
-            logs("\\0");
-        else if (c < ' ' || c >= 0x7f) {
-            snprintf(tmp, sizeof tmp, "\\x%02x", c);
-            logs(tmp);
-        } else
-            imc_buf_appendc(&logbuf, (char)c);
-    }
-}
-
-static void record(struct imclient *c, void *rock, struct imclient_reply *r)
-{
-    (void)c;
-    char head[96];
-    snprintf(head, sizeof head, "%s|%s|%ld|", (const char *)rock, r->keyword, r->msgno);
-    logs(head);
-    log_escaped(r->text, r->textlen);
-    imc_buf_appendc(&logbuf, '\n');
-}
-
-static void finished(struct imclient *c, void *rock, struct imclient_reply *r)
-{
-    record(c, rock, r);
-    finishes++;
-}
-
-static const char *log_text(void)
-{
-    return imc_buf_cstr(&logbuf);
-}
-
-static void reset(void)
-{
-    imc_buf_free(&logbuf);
-    finishes = 0;
-}
+/* ---- the connection and the server ------------------------------------- */
 
 static struct imclient *connect_to(struct fakeserver *fs, int listen)
 {
     struct imclient *c = NULL;
+    if (listen)
+        return open_logged("127.0.0.1", fake_port(fs));
     if (imclient_connect(&c, "127.0.0.1", fake_port(fs)) != 0)
         return NULL;
-    if (listen)
-        imclient_addcallback(c, "", 0, record, "u", NULL);
     return c;
-}
-
-/* Bounded: at most 10 000 events, none waiting more than 5 s. */
-static void run_until(struct imclient *c, int n)
-{
-    for (int i = 0; i < 10000 && finishes < n; i++)
-        if (imclient_processoneevent_timeout(c, 5000) < 0)
-            break;
 }
 
 static void run_until_closed(struct imclient *c)
@@ -108,31 +47,18 @@ static void server_join(struct fakeserver *fs)
     fake_wait(fs, err, sizeof err);
 }
 
-#define SERVER_OK(fs)                                            \
-    do {                                                         \
-        char err_[600];                                          \
-        int r_ = fake_wait(fs, err_, sizeof err_);               \
-        if (r_ != 0)                                             \
-            check_fail(__FILE__, __LINE__, "server: %s", err_);  \
-        CHECK(r_ == 0);                                          \
-    } while (0)
+#define SERVER_OK(fs) CHECK_SERVER(fake_wait, fs)
 
 /* The state every failure must leave: closed, the reason as given, no more
  * events, and a new command answered with EOF on the spot. */
-static int log_ends_with(const char *tail)
-{
-    size_t n = strlen(tail);
-    return logbuf.len >= n && memcmp(logbuf.data + logbuf.len - n, tail, n) == 0;
-}
-
 #define CHECK_CLOSED(c, reason)                                              \
     do {                                                                     \
         CHECK(!imclient_isopen(c));                                          \
         CHECK_STR(imclient_error(c), (reason));                              \
         CHECK_INT(imclient_processoneevent_timeout((c), 10), -1);            \
-        int before_ = finishes;                                              \
+        int before_ = finished_count();                                      \
         imclient_send((c), finished, "late", "NOOP");                        \
-        CHECK_INT(finishes, before_ + 1);                                    \
+        CHECK_INT(finished_count(), before_ + 1);                            \
         CHECK(log_ends_with("late|EOF|-1|\n"));                              \
         int fd_ = 0, ww_ = 1;                                                \
         imclient_getselectinfo((c), &fd_, &ww_);                             \
@@ -185,7 +111,7 @@ static void bad_greetings(void)
             CHECK_STR(log_text(), "a|EOF|-1|\n");
             CHECK_CLOSED(c, why[i]);
             imclient_close(c);
-            CHECK_INT(finishes, 2);
+            CHECK_INT(finished_count(), 2);
             server_join(fs);
             fake_free(fs);
         }
@@ -318,14 +244,14 @@ static void violation_case(const struct violation *v, int slow)
     char want[400];
     snprintf(want, sizeof want, "u|OK|-1|hi\n%s", v->log);
     CHECK_STR(log_text(), want);
-    int completions = finishes;
+    int completions = finished_count();
     CHECK_CLOSED(c, v->error);
     /* Nothing of the bad reply is kept. */
     CHECK_INT(c->session.reply.cap, 0);
     imclient_close(c);
     /* Each command completed once (a and b), plus "late". */
     CHECK_INT(completions, 2);
-    CHECK_INT(finishes, 3);
+    CHECK_INT(finished_count(), 3);
     server_join(fs);
     size_t n;
     const char *wire = fake_received(fs, &n);
@@ -404,7 +330,7 @@ static void bye_then_close_with_pending(void)
     CHECK_STR(log_text(), "u|OK|-1|hi\na|OK|-1|\nu|BYE|-1|going away\nb|EOF|-1|\nc|EOF|-1|\n");
     CHECK_CLOSED(c, "connection closed by 127.0.0.1");
     imclient_close(c);
-    CHECK_INT(finishes, 4);
+    CHECK_INT(finished_count(), 4);
     SERVER_OK(fs);
     fake_free(fs);
 }
@@ -509,7 +435,9 @@ static void odd_replies_arrive_exactly(void)
         run_until(c, 1);
         imclient_send(c, finished, "b", "NOOP");
         run_until(c, 2);
-        CHECK_MEM(logbuf.data, logbuf.len, odd_but_framed_log, sizeof odd_but_framed_log - 1);
+        size_t loglen;
+        const char *logged = log_bytes(&loglen);
+        CHECK_MEM(logged, loglen, odd_but_framed_log, sizeof odd_but_framed_log - 1);
         CHECK(imclient_isopen(c));
         CHECK_STR(imclient_error(c), "");
         imclient_close(c);
@@ -587,10 +515,10 @@ static void untagged_flood(void)
         /* The largest reply buffer seen while only the flood had come (the
          * tagged reply, once it is there, is held like any reply). */
         size_t most = 0;
-        for (int i = 0; i < 1000000 && finishes < 1; i++) {
+        for (int i = 0; i < 1000000 && finished_count() < 1; i++) {
             if (imclient_processoneevent_timeout(c, 5000) < 0)
                 break;
-            if (finishes == 0 && c->session.reply.cap > most)
+            if (finished_count() == 0 && c->session.reply.cap > most)
                 most = c->session.reply.cap;
         }
         CHECK_STR(log_text(), "a|OK|-1|flood over\n");
@@ -882,9 +810,9 @@ static void failure_inside_callback(void)
     CHECK_STR(seen_after_send, "FETCH|1|(BODY[] {11}\r\nhello world)");
     CHECK_STR(log_text(), "u|OK|-1|hi\na|EOF|-1|\nfromcb|EOF|-1|\n");
     CHECK(strncmp(imclient_error(c), "writing to 127.0.0.1: ", 22) == 0);
-    CHECK_INT(finishes, 2);
+    CHECK_INT(finished_count(), 2);
     imclient_close(c);
-    CHECK_INT(finishes, 2);
+    CHECK_INT(finished_count(), 2);
     server_join(fs);
     fake_free(fs);
 }
@@ -964,7 +892,7 @@ static void outgoing_injection(void)
     imclient_send(c, finished, "r1", "SELECT %a", "INBOX\r\n2 DELETE x");
     imclient_send(c, finished, "r2", "SELECT %a", "INBOX\n");
     imclient_send(c, finished, "r3", "SELECT %a", "\xc3\xa9");
-    CHECK_INT(finishes, 3);
+    CHECK_INT(finished_count(), 3);
     CHECK(strstr(imclient_error(c), "not an atom") != NULL);
     CHECK(imclient_isopen(c));
     imclient_send(c, finished, "sync", "SELECT %s", "INBOX\r\n2 DELETE x");
@@ -1020,7 +948,8 @@ int main(int argc, char **argv)
         TEST(reentrant_event_loop_from_callback),
     };
 
+    log_escape_text(1);
     int r = check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
-    imc_buf_free(&logbuf);
+    reset();
     return r;
 }

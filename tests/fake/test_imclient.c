@@ -9,63 +9,15 @@
 #include "check.h"
 #include "cyrus/imclient.h"
 #include "fakeserver.h"
+#include "replylog.h"
 #include "util/buf.h"
-
-static struct imc_buf logbuf;
-
-static void record(struct imclient *c, void *rock, struct imclient_reply *r)
-{
-    (void)c;
-    char head[128];
-    snprintf(head, sizeof head, "%s|%s|%ld|", (const char *)rock, r->keyword, r->msgno);
-    imc_buf_appendstr(&logbuf, head);
-    imc_buf_append(&logbuf, r->text, r->textlen);
-    imc_buf_appendc(&logbuf, '\n');
-}
-
-static int done;
-static void finished(struct imclient *c, void *rock, struct imclient_reply *r)
-{
-    record(c, rock, r);
-    done++;
-}
-
-static const char *log_text(void)
-{
-    return imc_buf_cstr(&logbuf);
-}
-
-/* Run events until `done` reaches n or the connection closes (bounded). */
-static void run_until(struct imclient *c, int n)
-{
-    for (int i = 0; i < 10000 && done < n; i++)
-        if (imclient_processoneevent_timeout(c, 5000) < 0)
-            break;
-}
 
 static struct imclient *connect_to(struct fakeserver *fs)
 {
-    struct imclient *c = NULL;
-    if (imclient_connect(&c, "127.0.0.1", fake_port(fs)) != 0)
-        return NULL;
-    imclient_addcallback(c, "", 0, record, "u", NULL);
-    return c;
+    return open_logged("127.0.0.1", fake_port(fs));
 }
 
-static void reset(void)
-{
-    imc_buf_free(&logbuf);
-    done = 0;
-}
-
-#define SERVER_OK(fs)                                            \
-    do {                                                         \
-        char err_[600];                                          \
-        int r_ = fake_wait(fs, err_, sizeof err_);               \
-        if (r_ != 0)                                             \
-            check_fail(__FILE__, __LINE__, "server: %s", err_);  \
-        CHECK(r_ == 0);                                          \
-    } while (0)
+#define SERVER_OK(fs) CHECK_SERVER(fake_wait, fs)
 
 static void greeting_capability_logout(void)
 {
@@ -218,9 +170,9 @@ static void eof_to_every_pending_command(void)
     CHECK_INT(imclient_processoneevent_timeout(c, 10), -1);
     /* Commands sent after the end complete at once, with EOF. */
     imclient_send(c, finished, "d", "NOOP");
-    CHECK_INT(done, 4);
+    CHECK_INT(finished_count(), 4);
     imclient_close(c);
-    CHECK_INT(done, 4);
+    CHECK_INT(finished_count(), 4);
     SERVER_OK(fs);
     fake_free(fs);
 }
@@ -253,7 +205,7 @@ static void refused_format_never_reaches_the_wire(void)
     struct imclient *c = connect_to(fs);
     CHECK(c != NULL);
     imclient_send(c, finished, "bad", "SELECT %a", "INBOX\r\n2 DELETE x");
-    CHECK_INT(done, 1);
+    CHECK_INT(finished_count(), 1);
     CHECK(strstr(imclient_error(c), "not an atom") != NULL);
     imclient_send(c, finished, "noop", "NOOP");
     run_until(c, 2);
@@ -433,6 +385,6 @@ int main(int argc, char **argv)
         TEST(no_deadlock_when_both_sides_write), TEST(two_connections_two_threads),
     };
     int r = check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
-    imc_buf_free(&logbuf);
+    reset();
     return r;
 }

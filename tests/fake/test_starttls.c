@@ -21,6 +21,7 @@
 #include "check.h"
 #include "cyrus/imclient.h"
 #include "imclient_internal.h"
+#include "replylog.h"
 #include "tlsfake.h"
 #include "util/buf.h"
 
@@ -43,51 +44,6 @@ static const char *path(const char *name)
     return known[i].full;
 }
 
-/* ---- what the application saw ------------------------------------------ */
-
-static struct imc_buf logbuf;
-static int done;
-
-static void record(struct imclient *c, void *rock, struct imclient_reply *r)
-{
-    (void)c;
-    char head[128];
-    snprintf(head, sizeof head, "%s|%s|%ld|", (const char *)rock, r->keyword, r->msgno);
-    imc_buf_appendstr(&logbuf, head);
-    imc_buf_append(&logbuf, r->text, r->textlen);
-    imc_buf_appendc(&logbuf, '\n');
-}
-
-static void finished(struct imclient *c, void *rock, struct imclient_reply *r)
-{
-    record(c, rock, r);
-    done++;
-}
-
-static void mark(const char *what)
-{
-    imc_buf_appendstr(&logbuf, what);
-    imc_buf_appendc(&logbuf, '\n');
-}
-
-static const char *log_text(void)
-{
-    return imc_buf_cstr(&logbuf);
-}
-
-static void reset(void)
-{
-    imc_buf_free(&logbuf);
-    done = 0;
-}
-
-static void run_until(struct imclient *c, int n)
-{
-    for (int i = 0; i < 10000 && done < n; i++)
-        if (imclient_processoneevent_timeout(c, 5000) < 0)
-            break;
-}
-
 /* ---- the server and the connection ------------------------------------- */
 
 static struct tlsfake *serve(const char *cert, const struct tlsfake_step *steps, size_t n)
@@ -98,11 +54,7 @@ static struct tlsfake *serve(const char *cert, const struct tlsfake_step *steps,
 
 static struct imclient *open_conn(struct tlsfake *fs, const char *host)
 {
-    struct imclient *c = NULL;
-    if (imclient_connect(&c, host, tlsfake_port(fs)) != 0)
-        return NULL;
-    imclient_addcallback(c, "", 0, record, "u", NULL);
-    return c;
+    return open_logged(host, tlsfake_port(fs));
 }
 
 static int starttls(struct imclient *c)
@@ -116,14 +68,7 @@ static void set_timeout(struct imclient *c, int ms)
     imclient_setlimits(c, &l);
 }
 
-#define SERVER_OK(fs)                                            \
-    do {                                                         \
-        char err_[600];                                          \
-        int r_ = tlsfake_wait(fs, err_, sizeof err_);            \
-        if (r_ != 0)                                             \
-            check_fail(__FILE__, __LINE__, "server: %s", err_);  \
-        CHECK(r_ == 0);                                          \
-    } while (0)
+#define SERVER_OK(fs) CHECK_SERVER(tlsfake_wait, fs)
 
 #define CHECK_PREFIX(got, prefix)                                            \
     do {                                                                     \
@@ -164,7 +109,7 @@ static void expect_refusal(struct tlsfake *fs, int timeout_ms, const char *error
     CHECK_PREFIX(imclient_error(c), error_prefix);
     /* A command after the failure gets EOF at once; nothing goes out. */
     imclient_send(c, finished, "after", "LOGIN %s %s", "alice", "secret");
-    CHECK_INT(done, 1);
+    CHECK_INT(finished_count(), 1);
     imclient_close(c);
     SERVER_OK(fs);
     if (sent)
@@ -669,7 +614,9 @@ static void large_response_over_tls(void)
     imc_buf_appendstr(&want, "u|OK|-1|ready\nfetch|FETCH|1|");
     imc_buf_append(&want, resp.data + 10, resp.len - 10 - strlen("\r\n2 OK fetched\r\n"));
     imc_buf_appendstr(&want, "\nfetch|OK|-1|fetched\n");
-    CHECK_MEM(logbuf.data, logbuf.len, want.data, want.len);
+    size_t loglen;
+    const char *logged = log_bytes(&loglen);
+    CHECK_MEM(logged, loglen, want.data, want.len);
     imc_buf_free(&want);
     imc_buf_free(&resp);
 }
@@ -695,7 +642,7 @@ static void page_loop_over_tls(void)
     CHECK_INT(starttls(c), 0);
     imclient_send(c, finished, "fetch", "FETCH 1 BODY[]");
     int stalls = 0;
-    for (int i = 0; i < 10000 && done < 1 && stalls == 0; i++) {
+    for (int i = 0; i < 10000 && finished_count() < 1 && stalls == 0; i++) {
         int fd, wr;
         imclient_getselectinfo(c, &fd, &wr);
         fd_set rfds, wfds;
@@ -714,7 +661,7 @@ static void page_loop_over_tls(void)
     SERVER_OK(fs);
     tlsfake_free(fs);
     CHECK_INT(stalls, 0);
-    CHECK_INT(done, 1);
+    CHECK_INT(finished_count(), 1);
     imc_buf_free(&resp);
 }
 
@@ -1111,7 +1058,7 @@ int main(int argc, char **argv)
         TEST(run_until_paused_returns_success),
     };
     int r = check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
-    imc_buf_free(&logbuf);
+    reset();
     tlsfake_certs_remove(certdir);
     return r;
 }

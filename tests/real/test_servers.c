@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "realenv.h"
 #include <cyrus/imclient.h>
 
 /* ---- servers --------------------------------------------------------- */
@@ -36,19 +37,11 @@ static struct server servers[] = {
     { "cyrus", "CYRUS", NULL, NULL, NULL, 0 },
 };
 
-static const char *server_var(const struct server *s, const char *what)
-{
-    char name[64];
-    snprintf(name, sizeof name, "IMC_%s_%s", s->prefix, what);
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
 static void load_server(struct server *s)
 {
-    s->port = server_var(s, "PORT");
-    s->user = server_var(s, "USER");
-    s->pass = server_var(s, "PASS");
+    s->port = realenv_var(s->prefix, "PORT");
+    s->user = realenv_var(s->prefix, "USER");
+    s->pass = realenv_var(s->prefix, "PASS");
     s->present = s->port && s->user && s->pass;
 }
 
@@ -987,15 +980,7 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < nsc; i++)
             chosen[n++] = all_tests[i][s];
     }
-    const char *require = getenv("IMC_REQUIRE_SERVERS");
-    if (n == 0) {
-        if (require && strcmp(require, "1") == 0) {
-            fprintf(stderr, "%s: IMC_REQUIRE_SERVERS=1 but no server variables "
-                            "(load DIR/env of tests/servers/all.sh)\n", argv[0]);
-            return 1;
-        }
-        printf("skipped: no servers\n");
-        return 0;
-    }
+    if (n == 0)
+        return realenv_none(argv[0]);
     return check_main(argc, argv, chosen, n);
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "realenv.h"
 #include "cyrus/imclient.h"
 #include "tlsfake.h"
 #include "util/buf.h"
@@ -36,20 +37,12 @@ static const char *ca_file;
 static char otherdir[64]; /* a CA of our own, which signed nothing there */
 static char other_ca[128];
 
-static const char *var(const struct server *s, const char *what)
-{
-    char name[64];
-    snprintf(name, sizeof name, "IMC_%s_%s", s->prefix, what);
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
 static void load(struct server *s)
 {
-    s->port = var(s, "PORT");
-    s->imaps_port = var(s, "IMAPS_PORT");
-    s->user = var(s, "USER");
-    s->pass = var(s, "PASS");
+    s->port = realenv_var(s->prefix, "PORT");
+    s->imaps_port = realenv_var(s->prefix, "IMAPS_PORT");
+    s->user = realenv_var(s->prefix, "USER");
+    s->pass = realenv_var(s->prefix, "PASS");
     s->present = s->port && s->imaps_port && s->user && s->pass && ca_file;
 }
 
@@ -342,16 +335,8 @@ int main(int argc, char **argv)
         for (size_t i = 0; servers[s].present && i < nsc; i++)
             chosen[n++] = all_tests[i][s];
     }
-    if (n == 0) {
-        const char *require = getenv("IMC_REQUIRE_SERVERS");
-        if (require && strcmp(require, "1") == 0) {
-            fprintf(stderr, "%s: IMC_REQUIRE_SERVERS=1 but no server variables "
-                            "(load DIR/env of tests/servers/all.sh)\n", argv[0]);
-            return 1;
-        }
-        printf("skipped: no servers\n");
-        return 0;
-    }
+    if (n == 0)
+        return realenv_none(argv[0]);
     snprintf(otherdir, sizeof otherdir, "/tmp/imc-realtls.XXXXXX");
     if (!mkdtemp(otherdir) || tlsfake_certs_make(otherdir) < 0)
         return 1;

@@ -1,4 +1,5 @@
 #include "fakeserver.h"
+#include "listener.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -125,12 +126,12 @@ static int run_step(struct fakeserver *fs, const struct fake_step *st, size_t i)
 static void *serve(void *arg)
 {
     struct fakeserver *fs = arg;
-    struct pollfd p = { fs->listen_fd, POLLIN, 0 };
-    if (poll(&p, 1, STEP_TIMEOUT_MS) <= 0) {
+    fs->fd = accept_within(fs->listen_fd, STEP_TIMEOUT_MS);
+    if (fs->fd == -2) {
+        fs->fd = -1;
         snprintf(fs->error, sizeof fs->error, "no client connected");
         return NULL;
     }
-    fs->fd = accept(fs->listen_fd, NULL, NULL);
     for (size_t i = 0; i < fs->nsteps && fs->fd >= 0; i++) {
         if (run_step(fs, &fs->steps[i], i) < 0) {
             if (!fs->error[0])
@@ -157,19 +158,11 @@ struct fakeserver *fake_start(const struct fake_step *steps, size_t n)
     fs->steps = malloc(n * sizeof *steps);
     memcpy(fs->steps, steps, n * sizeof *steps);
     fs->nsteps = n;
-    fs->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t alen = sizeof a;
-    if (bind(fs->listen_fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-        listen(fs->listen_fd, 4) < 0 ||
-        getsockname(fs->listen_fd, (struct sockaddr *)&a, &alen) < 0) {
+    fs->listen_fd = listen_loopback(4, fs->port, sizeof fs->port);
+    if (fs->listen_fd < 0) {
         perror("fakeserver");
         abort();
     }
-    snprintf(fs->port, sizeof fs->port, "%u", ntohs(a.sin_port));
     pthread_create(&fs->thread, NULL, serve, fs);
     return fs;
 }

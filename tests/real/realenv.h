@@ -1,0 +1,17 @@
+/*
+ * Where the real servers are: tests/servers/all.sh writes their ports and
+ * accounts to DIR/env as IMC_<SERVER>_<WHAT>, and the real/ tests read
+ * them from the environment.
+ */
+#ifndef IMC_REALENV_H
+#define IMC_REALENV_H
+
+/* IMC_<prefix>_<what>, or NULL when unset or empty. */
+const char *realenv_var(const char *prefix, const char *what);
+
+/* For a program that found no server to test: main's exit code.  The
+ * program skips and succeeds, unless IMC_REQUIRE_SERVERS=1 makes the
+ * missing servers a failure. */
+int realenv_none(const char *prog);
+
+#endif
