@@ -1,7 +1,7 @@
 /*
- * Review findings, as failing tests: each pins one defect found by reading
- * the library against the page, the docs and ADVERSARIAL.md.  They fail on
- * the code as reviewed and pass once the fix proposed in the report is in.
+ * What callbacks may do to the connection while the library is working:
+ * close it (nothing more is delivered, STARTTLS gives up and frees it) and
+ * send (refused while STARTTLS or AUTHENTICATE owns the stream).
  */
 #include <stdio.h>
 #include <string.h>
