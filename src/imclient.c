@@ -367,6 +367,12 @@ void imclient_addcallback(struct imclient *imclient, ...)
     va_end(ap);
 }
 
+void imclient_addliteralcallback(struct imclient *imclient, const char *keyword, int flags,
+                                 imclient_literal_proc_t *proc, void *rock)
+{
+    imc_callbacks_setliteral(&imclient->session.callbacks, keyword, flags, proc, rock);
+}
+
 const char *imclient_error(struct imclient *imclient)
 {
     return imclient->session.error;

@@ -113,6 +113,29 @@ void imclient_setlimits(struct imclient *imclient,
 void imclient_defaultlimits(struct imclient_limits *limits);
 
 /*
+ * Streaming literals.  For replies that match keyword and the NUMBERED
+ * flag, the bytes of each literal go to proc in pieces as they arrive
+ * instead of into the reply, so memory stays small however large the
+ * literal (max_literal still bounds it; max_reply no longer counts it).
+ * The keyword's reply callback, if any, still runs at the end of the reply,
+ * with each literal's "{n}\r\n" header in the text but not its bytes.
+ * A NULL proc turns streaming off again.
+ */
+struct imclient_literal {
+    long msgno;                 /* the reply's number, or -1 */
+    const char *before;         /* the reply's text so far, ending with this */
+    size_t beforelen;           /*   literal's "{n}\r\n" header (not NUL-ended) */
+    unsigned long long size;    /* the literal's announced size */
+    unsigned long long offset;  /* where data lies within the literal */
+    const char *data;           /* offset + len == size on the last piece */
+    size_t len;
+};
+typedef void imclient_literal_proc_t(struct imclient *imclient, void *rock,
+                                     const struct imclient_literal *piece);
+void imclient_addliteralcallback(struct imclient *imclient, const char *keyword,
+                                 int flags, imclient_literal_proc_t *proc, void *rock);
+
+/*
  * Watch the conversation: proc sees each piece of protocol the client
  * writes (direction 'C') or reads ('S'), as plain text above any TLS or
  * SASL layer.  Credentials sent with LOGIN pass through it too.

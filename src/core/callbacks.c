@@ -42,8 +42,8 @@ const struct imc_callback *imc_callbacks_get(const struct imc_callbacks *t,
     return lookup(t, kw, kwlen, num);
 }
 
-void imc_callbacks_set(struct imc_callbacks *t, const char *keyword, int flags,
-                       imclient_proc_t *proc, void *rock)
+static struct imc_callback *entry_for(struct imc_callbacks *t, const char *keyword,
+                                      int flags)
 {
     size_t kwlen = strlen(keyword);
     struct imc_callback *e = lookup(t, keyword, kwlen, numbered(flags));
@@ -53,12 +53,28 @@ void imc_callbacks_set(struct imc_callbacks *t, const char *keyword, int flags,
             t->entries = xrealloc(t->entries, t->cap * sizeof *t->entries);
         }
         e = &t->entries[t->count++];
+        memset(e, 0, sizeof *e);
         e->keyword = xstrdup(keyword);
         e->kwlen = kwlen;
     }
+    return e;
+}
+
+void imc_callbacks_set(struct imc_callbacks *t, const char *keyword, int flags,
+                       imclient_proc_t *proc, void *rock)
+{
+    struct imc_callback *e = entry_for(t, keyword, flags);
     e->flags = flags;
     e->proc = proc;
     e->rock = rock;
+}
+
+void imc_callbacks_setliteral(struct imc_callbacks *t, const char *keyword, int flags,
+                              imclient_literal_proc_t *proc, void *rock)
+{
+    struct imc_callback *e = entry_for(t, keyword, flags);
+    e->lit_proc = proc;
+    e->lit_rock = rock;
 }
 
 void imc_callbacks_remove(struct imc_callbacks *t, const char *keyword, int flags)

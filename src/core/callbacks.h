@@ -19,6 +19,8 @@ struct imc_callback {
     int flags;
     imclient_proc_t *proc;
     void *rock;
+    imclient_literal_proc_t *lit_proc; /* streams literals when set */
+    void *lit_rock;
 };
 
 struct imc_callbacks {
@@ -35,6 +37,10 @@ void imc_callbacks_set(struct imc_callbacks *t, const char *keyword, int flags,
 const struct imc_callback *imc_callbacks_get(const struct imc_callbacks *t,
                                              const char *keyword, size_t kwlen,
                                              int numbered);
+/* Set the literal streamer of an entry, adding the entry (with no reply
+ * proc) if there is none. */
+void imc_callbacks_setliteral(struct imc_callbacks *t, const char *keyword, int flags,
+                              imclient_literal_proc_t *proc, void *rock);
 /* Remove the entry with this keyword and NUMBERED flag, if there is one. */
 void imc_callbacks_remove(struct imc_callbacks *t, const char *keyword, int flags);
 /* The entry for a reply: exact keyword first, then the default; NULL if none. */

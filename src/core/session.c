@@ -318,6 +318,7 @@ static int begin_response(struct imc_session *s, const struct imc_frame *fr)
     s->reply.len = 0;
     s->resp = IMC_RESP_COLLECT;
     s->resp_proc = NULL;
+    s->resp_lit_proc = NULL;
 
     if (s->head.kind == IMC_REPLY_TAGGED) {
         const struct imc_command *c = imc_tagtable_find(&s->pending, s->head.tag);
@@ -333,12 +334,14 @@ static int begin_response(struct imc_session *s, const struct imc_frame *fr)
 
     const struct imc_callback *e = imc_callbacks_find(
         &s->callbacks, fr->data + s->head.kw_start, s->head.kw_len, s->head.msgno >= 0);
-    if (!e || !e->proc) {
+    if (!e || (!e->proc && !e->lit_proc)) {
         s->resp = IMC_RESP_SKIP; /* nobody listens: keep nothing */
         return 0;
     }
     s->resp_proc = e->proc;
     s->resp_rock = e->rock;
+    s->resp_lit_proc = e->lit_proc;
+    s->resp_lit_rock = e->lit_rock;
     if (fr->literal && (e->flags & CALLBACK_NOLITERAL)) {
         /* The entry wants the first line only; the literal and the rest of
          * the response are still framed (and skipped), never read as lines. */
@@ -357,7 +360,10 @@ static int on_line(struct imc_session *s, const struct imc_frame *fr)
     if (s->resp == IMC_RESP_COLLECT &&
         collect(s, fr->data, fr->len + (fr->literal ? fr->eol_len : 0)) < 0)
         return -1;
-    if (!fr->literal) {
+    if (fr->literal) {
+        s->lit.size = fr->literal_len;
+        s->lit.offset = 0;
+    } else {
         if (s->resp == IMC_RESP_COLLECT)
             dispatch(s);
         s->resp = IMC_RESP_NONE;
@@ -370,6 +376,24 @@ static int on_line(struct imc_session *s, const struct imc_frame *fr)
         }
     }
     return s->failed ? -1 : 0;
+}
+
+/* Hand one piece of a literal to its streamer, with the reply so far. */
+static void stream_piece(struct imc_session *s, const char *data, size_t len)
+{
+    struct imclient_literal *l = &s->lit;
+    size_t text = s->head.text_start < s->reply.len ? s->head.text_start : s->reply.len;
+    l->msgno = s->head.msgno;
+    l->before = s->reply.data ? s->reply.data + text : "";
+    l->beforelen = s->reply.len - text;
+    l->data = data;
+    l->len = len;
+    s->dispatching++;
+    s->resp_lit_proc(s->owner, s->resp_lit_rock, l);
+    s->dispatching--;
+    l->offset += len;
+    if (s->failed && !s->dispatching)
+        imc_buf_free(&s->reply);
 }
 
 int imc_session_feed(struct imc_session *s, const char *data, size_t len)
@@ -395,7 +419,11 @@ int imc_session_feed(struct imc_session *s, const char *data, size_t len)
                 return -1;
             break;
         case IMC_FRAME_LITERAL:
-            if (s->resp == IMC_RESP_COLLECT && collect(s, fr.data, fr.len) < 0)
+            if (s->resp != IMC_RESP_COLLECT)
+                break;
+            if (s->resp_lit_proc)
+                stream_piece(s, fr.data, fr.len);
+            else if (collect(s, fr.data, fr.len) < 0)
                 return -1;
             break;
         }

@@ -42,6 +42,9 @@ struct imc_session {
     struct imc_reply_head head;
     imclient_proc_t *resp_proc;
     void *resp_rock;
+    imclient_literal_proc_t *resp_lit_proc; /* literals stream here */
+    void *resp_lit_rock;
+    struct imclient_literal lit;            /* the literal being streamed */
     struct imc_buf reply;
 
     imc_continuation_fn *cont;

@@ -328,6 +328,68 @@ static void no_deadlock_when_both_sides_write(void)
     fake_free(fs);
 }
 
+/* A literal far larger than max_reply streams through in pieces: every
+ * byte arrives, in order, and the reply callback gets the text without it. */
+struct sink {
+    unsigned long long bytes, size, pieces;
+    uint32_t sum;
+    int misordered;
+};
+
+static void sink_piece(struct imclient *c, void *rock, const struct imclient_literal *p)
+{
+    (void)c;
+    struct sink *k = rock;
+    if (p->offset != k->bytes || p->msgno != 1)
+        k->misordered = 1;
+    for (size_t i = 0; i < p->len; i++)
+        k->sum = k->sum * 31 + (unsigned char)p->data[i];
+    k->bytes += p->len;
+    k->size = p->size;
+    k->pieces++;
+}
+
+static void streamed_literal_beyond_max_reply(void)
+{
+    reset();
+    enum { SIZE = 8 << 20 };
+    char *resp = malloc(SIZE + 128);
+    size_t n = (size_t)sprintf(resp, "* 1 FETCH (BODY[] {%d}\r\n", SIZE);
+    uint32_t want = 0;
+    for (size_t i = 0; i < SIZE; i++) {
+        resp[n + i] = (char)('a' + i % 23);
+        want = want * 31 + (unsigned char)resp[n + i];
+    }
+    n += SIZE;
+    n += (size_t)sprintf(resp + n, " UID 5)\r\n1 OK done\r\n");
+    struct fakeserver *fs = fake_start(FAKE(
+        F_SEND("* OK hi\r\n"),
+        F_EXPECT("1 FETCH 1 BODY[]\r\n"),
+        F_SEND_BUF(resp, n),
+        F_DRAIN()));
+    struct imclient *c = connect_to(fs);
+    CHECK(c != NULL);
+    struct imclient_limits l = { 0, 0, 1 << 20, 0 };
+    imclient_setlimits(c, &l);
+    struct sink k = { 0, 0, 0, 0, 0 };
+    imclient_addcallback(c, "FETCH", CALLBACK_NUMBERED, record, "f", NULL);
+    imclient_addliteralcallback(c, "FETCH", CALLBACK_NUMBERED, sink_piece, &k);
+    imclient_send(c, finished, "fetch", "FETCH 1 %a", "BODY[]");
+    run_until(c, 1);
+    char head[64];
+    snprintf(head, sizeof head, "f|FETCH|1|(BODY[] {%d}\r\n UID 5)\n", SIZE);
+    CHECK(strstr(log_text(), head) != NULL);
+    CHECK(strstr(log_text(), "fetch|OK|-1|done\n") != NULL);
+    CHECK(k.bytes == SIZE && k.size == SIZE);
+    CHECK(k.sum == want);
+    CHECK(!k.misordered);
+    CHECK(k.pieces > 1);
+    imclient_close(c);
+    SERVER_OK(fs);
+    fake_free(fs);
+    free(resp);
+}
+
 static void *thread_main(void *arg)
 {
     struct fakeserver *fs = arg;
@@ -382,7 +444,7 @@ int main(int argc, char **argv)
         TEST(close_gives_eof_and_flushes_logout), TEST(refused_format_never_reaches_the_wire),
         TEST(command_timeout), TEST(getselectinfo_reports_socket),
         TEST(connect_return_codes), TEST(ipv6_and_service_names),
-        TEST(no_deadlock_when_both_sides_write), TEST(two_connections_two_threads),
+        TEST(no_deadlock_when_both_sides_write), TEST(streamed_literal_beyond_max_reply), TEST(two_connections_two_threads),
     };
     int r = check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
     reset();

@@ -362,6 +362,75 @@ static void keywords_ignore_the_locale(void)
     imc_session_free(&s);
 }
 
+/* Streamed literals: pieces in order with their offsets and the reply so
+ * far; the reply callback then gets the text without the literal's bytes;
+ * the reply buffer never holds the literal. */
+static struct imc_buf streamed;
+static void stream(struct imclient *c, void *rock, const struct imclient_literal *p)
+{
+    (void)c;
+    (void)rock;
+    char head[160];
+    if (p->offset == 0) {
+        snprintf(head, sizeof head, "[%ld %llu ", p->msgno, p->size);
+        imc_buf_appendstr(&streamed, head);
+        imc_buf_append(&streamed, p->before, p->beforelen);
+        imc_buf_appendstr(&streamed, "]");
+    }
+    imc_buf_append(&streamed, p->data, p->len);
+    if (p->offset + p->len == p->size)
+        imc_buf_appendstr(&streamed, "|");
+}
+
+static char *run_stream(size_t step)
+{
+    struct imc_session s;
+    setup(&s);
+    imc_buf_free(&streamed);
+    struct imclient_limits l = { 0, 0, 64, 0 };
+    imc_session_setlimits(&s, &l);
+    imc_callbacks_set(&s.callbacks, "FETCH", CALLBACK_NUMBERED, record, "f");
+    imc_callbacks_setliteral(&s.callbacks, "FETCH", CALLBACK_NUMBERED, stream, NULL);
+    static char in[400];
+    char body[200];
+    memset(body, 'b', sizeof body);
+    size_t n = (size_t)snprintf(in, sizeof in, "* 7 FETCH (BODY[1] {200}\r\n%.200s BODY[2] {0}\r\n"
+                                               " BODY[3] {3}\r\nx\r\n)\r\n* 8 FETCH (UID 1)\r\n", body);
+    for (size_t off = 0; off < n; off += step)
+        imc_session_feed(&s, in + off, n - off < step ? n - off : step);
+    imc_buf_appendstr(&logbuf, "streamed:");
+    imc_buf_append(&logbuf, streamed.data, streamed.len);
+    imc_buf_appendstr(&logbuf, s.failed ? " failed" : "");
+    if (s.reply.cap > 256)
+        imc_buf_appendstr(&logbuf, " reply buffer grew");
+    char *out = strdup(log_text());
+    imc_session_free(&s);
+    return out;
+}
+
+static void streamed_literals(void)
+{
+    char body[201];
+    memset(body, 'b', 200);
+    body[200] = '\0';
+    char want[1024];
+    snprintf(want, sizeof want,
+             "f|FETCH|7|45|(BODY[1] {200}\r\n BODY[2] {0}\r\n BODY[3] {3}\r\n)\n"
+             "f|FETCH|8|7|(UID 1)\n"
+             "streamed:[7 200 (BODY[1] {200}\r\n]%s|[7 0 (BODY[1] {200}\r\n BODY[2] {0}\r\n]|"
+             "[7 3 (BODY[1] {200}\r\n BODY[2] {0}\r\n BODY[3] {3}\r\n]x\r\n|",
+             body);
+    for (size_t step = 1; step < 300; step += 7) {
+        char *got = run_stream(step);
+        int same = strcmp(got, want) == 0;
+        if (!same)
+            fprintf(stderr, "step %zu:\n%s\nwant:\n%s\n", step, got, want);
+        free(got);
+        CHECK(same);
+    }
+    imc_buf_free(&streamed);
+}
+
 int main(int argc, char **argv)
 {
     static const struct check_test tests[] = {
@@ -373,6 +442,7 @@ int main(int argc, char **argv)
         TEST(refused_command_reports_bad), TEST(reply_limit),
         TEST(unwatched_replies_are_not_buffered), TEST(any_split_same_result),
         TEST(pause_after_tag_leaves_rest_unread), TEST(keywords_ignore_the_locale),
+        TEST(streamed_literals),
     };
     int r = check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
     imc_buf_free(&logbuf);
