@@ -146,20 +146,51 @@ static int wants_write(struct imclient *c)
 /* How long poll() may wait: the caller's bound, cut short by the command
  * timeout while a command waits for its reply.  Sets *idle when the command
  * timeout is what limits the wait. */
-static int wait_budget(struct imclient *c, int timeout_ms, int *idle)
+/* When the connection gives up on the server, or -1 for never: after
+ * timeout_ms of silence while we are owed something (a reply, or the
+ * greeting a server sends unasked), or when the oldest command has waited
+ * command_timeout_ms, however much else the server sends meanwhile. */
+static long give_up_at(struct imclient *c)
 {
-    int limit = c->session.limits.timeout_ms;
-    *idle = 0;
-    /* Silence is only an error while we are owed something: a reply, or
-     * the greeting a server sends unasked. */
+    const struct imclient_limits *l = &c->session.limits;
+    long at = -1;
     int owed = imc_session_inflight(&c->session) > 0 || !c->greeted;
-    if (limit <= 0 || !owed)
+    if (l->timeout_ms > 0 && owed)
+        at = c->last_activity + l->timeout_ms;
+    const struct imc_command *oldest = imc_session_oldest(&c->session);
+    if (l->command_timeout_ms > 0 && oldest) {
+        long cmd_at = oldest->stamp + l->command_timeout_ms;
+        if (at < 0 || cmd_at < at)
+            at = cmd_at;
+    }
+    return at;
+}
+
+static void fail_timed_out(struct imclient *c)
+{
+    const struct imclient_limits *l = &c->session.limits;
+    const struct imc_command *oldest = imc_session_oldest(&c->session);
+    if (l->command_timeout_ms > 0 && oldest &&
+        imc_now_ms() >= oldest->stamp + l->command_timeout_ms)
+        imc_fail(c, "timed out: command %llu got no reply from %s in %d ms",
+                 (unsigned long long)oldest->tag, c->servername, l->command_timeout_ms);
+    else
+        imc_fail(c, "timed out: no reply from %s in %d ms", c->servername, l->timeout_ms);
+}
+
+/* How long poll() may wait: the caller's bound, or less when the
+ * connection gives up sooner (then *giving_up is set). */
+static int wait_budget(struct imclient *c, int timeout_ms, int *giving_up)
+{
+    long at = give_up_at(c);
+    *giving_up = 0;
+    if (at < 0)
         return timeout_ms;
-    long left = c->last_activity + limit - imc_now_ms();
+    long left = at - imc_now_ms();
     if (left < 0)
         left = 0;
     if (timeout_ms < 0 || left <= timeout_ms) {
-        *idle = 1;
+        *giving_up = 1;
         return (int)left;
     }
     return timeout_ms;
@@ -169,6 +200,13 @@ static int process(struct imclient *c, int timeout_ms)
 {
     if (!c->transport)
         return -1;
+    /* Checked before waiting, too: a server that never falls silent would
+     * otherwise keep poll() from ever timing out. */
+    long at = give_up_at(c);
+    if (at >= 0 && imc_now_ms() >= at) {
+        fail_timed_out(c);
+        return -1;
+    }
     if (imc_flush(c) < 0)
         return -1;
     if (imc_transport_buffered(c->transport) > 0)
@@ -189,8 +227,7 @@ static int process(struct imclient *c, int timeout_ms)
     if (n == 0) {
         if (!idle)
             return 0;
-        imc_fail(c, "timed out: no reply from %s in %d ms", c->servername,
-                 c->session.limits.timeout_ms);
+        fail_timed_out(c);
         return -1;
     }
     if (p.revents & POLLOUT) {
@@ -232,9 +269,10 @@ void imclient_processoneevent(struct imclient *imclient)
 int imc_send_va(struct imclient *c, imclient_proc_t *finish, void *rock, const char *fmt,
                 va_list ap)
 {
-    /* The command timeout counts from here when nothing else is waiting. */
+    c->session.now = imc_now_ms();
+    /* The silence timeout counts from here when nothing else is waiting. */
     if (imc_session_inflight(&c->session) == 0)
-        c->last_activity = imc_now_ms();
+        c->last_activity = c->session.now;
     c->depth++;
     int r = imc_session_send(&c->session, finish, rock, fmt, ap);
     c->depth--;

@@ -103,6 +103,9 @@ struct imclient_limits {
     int timeout_ms;      /* silence tolerated while a command waits for its
                             reply or before the greeting, and the time
                             allowed to connect (120000); -1: wait forever */
+    int command_timeout_ms; /* longest a command may wait for its tagged
+                            reply however busy the server keeps us (0: no
+                            limit, the default: IDLE waits for minutes) */
 };
 void imclient_getlimits(struct imclient *imclient,
                         struct imclient_limits *limits);

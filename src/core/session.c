@@ -13,6 +13,7 @@ void imclient_defaultlimits(struct imclient_limits *l)
     l->max_literal = 64u << 20;
     l->max_reply = 64u << 20;
     l->timeout_ms = 120000;
+    l->command_timeout_ms = 0;
 }
 
 void imc_session_init(struct imc_session *s, struct imclient *owner)
@@ -26,6 +27,7 @@ void imc_session_init(struct imc_session *s, struct imclient *owner)
     imc_outq_init(&s->out);
     imc_buf_init(&s->reply);
     s->next_tag = 1;
+    s->oldest = 1;
     /* The default entry: replies nobody asked for are dropped until the
      * application installs its own "" callback. */
     imc_callbacks_set(&s->callbacks, "", 0, NULL, NULL);
@@ -58,6 +60,8 @@ void imc_session_setlimits(struct imc_session *s, const struct imclient_limits *
         s->limits.max_reply = capped(l->max_reply);
     if (l->timeout_ms)
         s->limits.timeout_ms = l->timeout_ms;
+    if (l->command_timeout_ms)
+        s->limits.command_timeout_ms = l->command_timeout_ms < 0 ? 0 : l->command_timeout_ms;
     imc_framer_setlimits(&s->framer, s->limits.max_line, s->limits.max_literal);
 }
 
@@ -94,6 +98,20 @@ int imc_session_at_boundary(const struct imc_session *s)
 size_t imc_session_inflight(const struct imc_session *s)
 {
     return s->pending.count;
+}
+
+/* Tags are handed out in order, so the cursor only moves forward: finding
+ * the oldest costs O(1) per command over the connection's life. */
+const struct imc_command *imc_session_oldest(struct imc_session *s)
+{
+    if (s->pending.count == 0)
+        return NULL;
+    for (; s->oldest < s->next_tag; s->oldest++) {
+        const struct imc_command *c = imc_tagtable_find(&s->pending, s->oldest);
+        if (c)
+            return c;
+    }
+    return NULL;
 }
 
 /* Replies the library makes up (EOF, refusals) get writable storage, since a
@@ -164,7 +182,7 @@ int imc_session_send(struct imc_session *s, imclient_proc_t *finish, void *rock,
     }
     s->error[0] = '\0'; /* a reason belongs to the latest refusal only */
     uint64_t tag = s->next_tag++;
-    struct imc_command cmd = { tag, finish, rock, imc_outq_end(&s->out) };
+    struct imc_command cmd = { tag, finish, rock, imc_outq_end(&s->out), s->now };
     char why[200];
     if (imc_encode_command(&s->out, tag, s->flags & IMCLIENT_CONN_NONSYNCLITERAL,
                            why, sizeof why, fmt, ap) < 0) {

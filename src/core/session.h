@@ -36,6 +36,8 @@ struct imc_session {
     struct imc_callbacks callbacks;
     struct imc_outq out;
     uint64_t next_tag;
+    uint64_t oldest;  /* no pending tag is smaller */
+    long now;         /* the caller's clock, stamped on commands it queues */
 
     /* The response being received. */
     enum { IMC_RESP_NONE, IMC_RESP_COLLECT, IMC_RESP_SKIP } resp;
@@ -89,6 +91,8 @@ int imc_session_has_output(const struct imc_session *s);
 
 /* Commands waiting for their tagged reply. */
 size_t imc_session_inflight(const struct imc_session *s);
+/* The oldest of them, or NULL. */
+const struct imc_command *imc_session_oldest(struct imc_session *s);
 
 /* Refuse a command without sending it: finish gets BAD "[CLIENTBUG] why". */
 void imc_session_refuse(struct imc_session *s, imclient_proc_t *finish, void *rock,

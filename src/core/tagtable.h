@@ -16,6 +16,7 @@ struct imc_command {
     imclient_proc_t *finish;
     void *rock;
     uint64_t start;  /* stream offset of the command's first byte */
+    long stamp;      /* when it was queued (the caller's clock, in ms) */
 };
 
 struct imc_tagtable {

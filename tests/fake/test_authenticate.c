@@ -476,7 +476,7 @@ static void hostile_challenge(const char *challenge, size_t len, const char *why
         F_SEND("2 BAD cancelled\r\n")));
     struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    struct imclient_limits lim = { 4u << 20, 0, 8u << 20, 0 };
+    struct imclient_limits lim = { 4u << 20, 0, 8u << 20, 0, 0 };
     imclient_setlimits(c, &lim);
     /* A server breaking the exchange gets no second mechanism to try. */
     CHECK_AUTH(c, imclient_authenticate(c, mechs, "imap", NULL, SASL_PROT_ANY), 1);

@@ -272,31 +272,31 @@ static void framing_violations(void)
     memcpy(big_reply + 225, ")\r\n2 OK\r\n", 9);
     const struct violation cases[] = {
         { "literal over the default limit", V("* 1 FETCH (BODY[] {99999999999}\r\n1 OK\r\n"),
-          { 0, 0, 0, 0 }, EOFS,
+          { 0, 0, 0, 0, 0 }, EOFS,
           "protocol error: literal larger than the limit of 67108864 bytes" },
-        { "literal over a set limit", V("* 1 FETCH (BODY[] {1001}\r\n"), { 0, 1000, 0, 0 }, EOFS,
+        { "literal over a set limit", V("* 1 FETCH (BODY[] {1001}\r\n"), { 0, 1000, 0, 0, 0 }, EOFS,
           "protocol error: literal larger than the limit of 1000 bytes" },
         { "literal over 64 bits", V("* 1 FETCH (BODY[] {18446744073709551616}\r\n)\r\n1 OK\r\n"),
-          { 0, 0, 0, 0 }, EOFS, "protocol error: literal larger than the limit of 67108864 bytes" },
+          { 0, 0, 0, 0, 0 }, EOFS, "protocol error: literal larger than the limit of 67108864 bytes" },
         { "literal of 2^32-1", V("* STATUS {4294967295}\r\nINBOX (MESSAGES 1)\r\n"),
-          { 0, 0, 0, 0 }, EOFS, "protocol error: literal larger than the limit of 67108864 bytes" },
-        { "line too long", long_line, 213, { 100, 0, 0, 0 }, EOFS,
+          { 0, 0, 0, 0, 0 }, EOFS, "protocol error: literal larger than the limit of 67108864 bytes" },
+        { "line too long", long_line, 213, { 100, 0, 0, 0, 0 }, EOFS,
           "protocol error: line longer than the limit" },
-        { "reply too large", big_reply, 234, { 0, 0, 100, 0 }, EOFS,
+        { "reply too large", big_reply, 234, { 0, 0, 100, 0, 0 }, EOFS,
           "reply larger than the limit of 100 bytes" },
-        { "unparsable head", V("* 1 EXISTS\r\n)(*&^ OK\r\n1 OK\r\n"), { 0, 0, 0, 0 },
+        { "unparsable head", V("* 1 EXISTS\r\n)(*&^ OK\r\n1 OK\r\n"), { 0, 0, 0, 0, 0 },
           "u|EXISTS|1|\n" EOFS, "protocol error: unknown tag: \")(*&^ OK\"" },
-        { "tagged PREAUTH", V("1 PREAUTH hi\r\n"), { 0, 0, 0, 0 }, EOFS,
+        { "tagged PREAUTH", V("1 PREAUTH hi\r\n"), { 0, 0, 0, 0, 0 }, EOFS,
           "protocol error: tagged response is not OK, NO or BAD: \"1 PREAUTH hi\"" },
-        { "tagged XYZ", V("1 OK\r\n2 XYZ\r\n"), { 0, 0, 0, 0 }, "a|OK|-1|\nb|EOF|-1|\n",
+        { "tagged XYZ", V("1 OK\r\n2 XYZ\r\n"), { 0, 0, 0, 0, 0 }, "a|OK|-1|\nb|EOF|-1|\n",
           "protocol error: tagged response is not OK, NO or BAD: \"2 XYZ\"" },
-        { "tag not in flight", V("3 OK\r\n"), { 0, 0, 0, 0 }, EOFS,
+        { "tag not in flight", V("3 OK\r\n"), { 0, 0, 0, 0, 0 }, EOFS,
           "protocol error: reply for tag 3, which is not in flight" },
-        { "message number overflow", V("* 99999999999999999999 EXISTS\r\n"), { 0, 0, 0, 0 }, EOFS,
+        { "message number overflow", V("* 99999999999999999999 EXISTS\r\n"), { 0, 0, 0, 0, 0 }, EOFS,
           "protocol error: message number out of range: \"* 99999999999999999999 EXISTS\"" },
-        { "malformed continuation", V("+OK\r\n"), { 0, 0, 0, 0 }, EOFS,
+        { "malformed continuation", V("+OK\r\n"), { 0, 0, 0, 0, 0 }, EOFS,
           "protocol error: malformed continuation request: \"+OK\"" },
-        { "untagged without keyword", V("* 12\r\n"), { 0, 0, 0, 0 }, EOFS,
+        { "untagged without keyword", V("* 12\r\n"), { 0, 0, 0, 0, 0 }, EOFS,
           "protocol error: malformed untagged response: \"* 12\"" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -466,7 +466,7 @@ static void endless_line(void)
     struct fakeserver *fs = fake_start(steps, n);
     struct imclient *c = connect_to(fs, 1);
     CHECK(c != NULL);
-    struct imclient_limits l = { 4096, 0, 0, 0 };
+    struct imclient_limits l = { 4096, 0, 0, 0, 0 };
     imclient_setlimits(c, &l);
     imclient_send(c, finished, "a", "NOOP");
     run_until_closed(c);
@@ -531,6 +531,44 @@ static void untagged_flood(void)
         fake_free(fs);
     }
     free(flood);
+}
+
+/* #34: a server that floods untagged replies and never completes the
+ * command is never silent, so only the command deadline can end it: the
+ * pending command gets EOF once and the reason names it. */
+static void flood_meets_command_deadline(void)
+{
+    reset();
+    enum { CHUNKS = 40, LINES = 2000 };
+    const char line[] = "* 1 EXISTS\r\n";
+    size_t ll = sizeof line - 1;
+    char *chunk = malloc(LINES * ll);
+    for (size_t i = 0; i < LINES; i++)
+        memcpy(chunk + i * ll, line, ll);
+    struct fake_step steps[3 + 2 * CHUNKS];
+    size_t n = 0;
+    steps[n++] = (struct fake_step)F_SEND("* OK hi\r\n");
+    steps[n++] = (struct fake_step)F_EXPECT("1 NOOP\r\n");
+    for (int k = 0; k < CHUNKS; k++) {
+        steps[n++] = (struct fake_step)F_SEND_BUF(chunk, LINES * ll);
+        steps[n++] = (struct fake_step)F_SLEEP(25);
+    }
+    steps[n++] = (struct fake_step)F_DRAIN();
+    struct fakeserver *fs = fake_start(steps, n);
+    struct imclient *c = connect_to(fs, 0);
+    CHECK(c != NULL);
+    /* Silence never lasts 25 ms here, so the 200 ms silence limit cannot
+     * fire; the 300 ms command deadline must. */
+    struct imclient_limits l = { 0, 0, 0, 200, 300 };
+    imclient_setlimits(c, &l);
+    imclient_send(c, finished, "a", "NOOP");
+    run_until_closed(c);
+    CHECK_STR(log_text(), "a|EOF|-1|\n");
+    CHECK_CLOSED(c, "timed out: command 1 got no reply from 127.0.0.1 in 300 ms");
+    imclient_close(c);
+    server_join(fs);
+    fake_free(fs);
+    free(chunk);
 }
 
 /* #31: 100 000 one-byte literals in one reply, and a 1 MiB literal in
@@ -653,7 +691,7 @@ static void deep_nesting(void)
         struct imclient *c = connect_to(fs, 1);
         CHECK(c != NULL);
         if (small) {
-            struct imclient_limits l = { 65536, 0, 0, 0 };
+            struct imclient_limits l = { 65536, 0, 0, 0, 0 };
             imclient_setlimits(c, &l);
         }
         imclient_addcallback(c, "FETCH", CALLBACK_NUMBERED, check_text, NULL, NULL);
@@ -688,7 +726,7 @@ static void silent_server(void)
     struct fakeserver *fs = fake_start(FAKE(F_DRAIN()));
     struct imclient *c = connect_to(fs, 1);
     CHECK(c != NULL);
-    struct imclient_limits l = { 0, 0, 0, 200 };
+    struct imclient_limits l = { 0, 0, 0, 200, 0 };
     imclient_setlimits(c, &l);
     int zeros = 0, r = 0;
     for (int i = 0; i < 100 && (r = imclient_processoneevent_timeout(c, 50)) == 0; i++)
@@ -709,7 +747,7 @@ static void greeted_then_silent(void)
     struct fakeserver *fs = fake_start(FAKE(F_SEND("* OK hi\r\n"), F_DRAIN()));
     struct imclient *c = connect_to(fs, 1);
     CHECK(c != NULL);
-    struct imclient_limits l = { 0, 0, 0, 200 };
+    struct imclient_limits l = { 0, 0, 0, 200, 0 };
     imclient_setlimits(c, &l);
     for (int i = 0; i < 100 && strstr(log_text(), "hi") == NULL; i++)
         CHECK(imclient_processoneevent_timeout(c, 50) >= 0);
@@ -740,7 +778,7 @@ static void trickling_server(void)
         F_DRAIN()));
     struct imclient *c = connect_to(fs, 1);
     CHECK(c != NULL);
-    struct imclient_limits l = { 0, 0, 0, 100 };
+    struct imclient_limits l = { 0, 0, 0, 100, 0 };
     imclient_setlimits(c, &l);
     imclient_send(c, finished, "a", "NOOP");
     run_until_closed(c);
@@ -765,7 +803,7 @@ static void slow_but_alive_server(void)
         F_DRAIN()));
     struct imclient *c = connect_to(fs, 1);
     CHECK(c != NULL);
-    struct imclient_limits l = { 0, 0, 0, 2000 };
+    struct imclient_limits l = { 0, 0, 0, 2000, 0 };
     imclient_setlimits(c, &l);
     imclient_send(c, finished, "a", "NOOP");
     run_until(c, 1);
@@ -937,6 +975,7 @@ int main(int argc, char **argv)
         TEST(odd_replies_arrive_exactly),
         TEST(endless_line),
         TEST(untagged_flood),
+        TEST(flood_meets_command_deadline),
         TEST(many_literals_and_a_big_one),
         TEST(deep_nesting),
         TEST(silent_server),

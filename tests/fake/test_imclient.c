@@ -227,7 +227,7 @@ static void command_timeout(void)
         F_DRAIN()));
     struct imclient *c = connect_to(fs);
     CHECK(c != NULL);
-    struct imclient_limits l = { 0, 0, 0, 300 };
+    struct imclient_limits l = { 0, 0, 0, 300, 0 };
     imclient_setlimits(c, &l);
     /* Nothing pending: a bounded wait simply times out. */
     while (imclient_processoneevent_timeout(c, 50) == 1)
@@ -369,7 +369,7 @@ static void streamed_literal_beyond_max_reply(void)
         F_DRAIN()));
     struct imclient *c = connect_to(fs);
     CHECK(c != NULL);
-    struct imclient_limits l = { 0, 0, 1 << 20, 0 };
+    struct imclient_limits l = { 0, 0, 1 << 20, 0, 0 };
     imclient_setlimits(c, &l);
     struct sink k = { 0, 0, 0, 0, 0 };
     imclient_addcallback(c, "FETCH", CALLBACK_NUMBERED, record, "f", NULL);

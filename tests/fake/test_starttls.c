@@ -64,7 +64,7 @@ static int starttls(struct imclient *c)
 
 static void set_timeout(struct imclient *c, int ms)
 {
-    struct imclient_limits l = { 0, 0, 0, ms };
+    struct imclient_limits l = { 0, 0, 0, ms, 0 };
     imclient_setlimits(c, &l);
 }
 

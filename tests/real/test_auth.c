@@ -213,7 +213,7 @@ static int open_conn(struct conn *x, const struct server *srv, const char *host)
         x->c = NULL;
         return 0;
     }
-    struct imclient_limits lim = { 0, 0, 0, 20000 };
+    struct imclient_limits lim = { 0, 0, 0, 20000, 0 };
     imclient_setlimits(x->c, &lim);
     imclient_setsecretproc(x->c, secret, x);
     imclient_addcallback(x->c, "EXISTS", CALLBACK_NUMBERED, on_exists, x, "FETCH",

@@ -257,7 +257,7 @@ static int open_connection(struct ctx *x)
         return 0;
     }
     /* A dead server fails the test in seconds, not the 2 minutes default. */
-    struct imclient_limits lim = { 0, 0, 0, 20000 };
+    struct imclient_limits lim = { 0, 0, 0, 20000, 0 };
     imclient_setlimits(x->c, &lim);
     listen_for(x, "", 0, "untagged");
     listen_for(x, "OK", 0, "ok");

@@ -231,7 +231,7 @@ static void reply_limit(void)
 {
     struct imc_session s;
     setup(&s);
-    struct imclient_limits l = { 0, 0, 64, 0 };
+    struct imclient_limits l = { 0, 0, 64, 0, 0 };
     imc_session_setlimits(&s, &l);
     imc_callbacks_set(&s.callbacks, "FETCH", CALLBACK_NUMBERED, record, "f");
     send_(&s, "a", "FETCH 1 BODY[]");
@@ -250,7 +250,7 @@ static void unwatched_replies_are_not_buffered(void)
 {
     struct imc_session s;
     setup(&s);
-    struct imclient_limits l = { 0, 0, 64, 0 };
+    struct imclient_limits l = { 0, 0, 64, 0, 0 };
     imc_session_setlimits(&s, &l);
     const char in[] = "* 1 FETCH (BODY[] {100}\r\n";
     CHECK_INT(imc_session_feed(&s, in, sizeof in - 1), 0);
@@ -387,7 +387,7 @@ static char *run_stream(size_t step)
     struct imc_session s;
     setup(&s);
     imc_buf_free(&streamed);
-    struct imclient_limits l = { 0, 0, 64, 0 };
+    struct imclient_limits l = { 0, 0, 64, 0, 0 };
     imc_session_setlimits(&s, &l);
     imc_callbacks_set(&s.callbacks, "FETCH", CALLBACK_NUMBERED, record, "f");
     imc_callbacks_setliteral(&s.callbacks, "FETCH", CALLBACK_NUMBERED, stream, NULL);

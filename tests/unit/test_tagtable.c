@@ -12,7 +12,7 @@ static void add_find_remove(void)
     static char present[N + 1];
     memset(present, 0, sizeof present);
     for (uint64_t tag = 1; tag <= N; tag++) {
-        struct imc_command c = { tag, NULL, (void *)(uintptr_t)tag, tag * 10 };
+        struct imc_command c = { tag, NULL, (void *)(uintptr_t)tag, tag * 10, 0 };
         imc_tagtable_add(&t, &c);
         present[tag] = 1;
     }
@@ -30,7 +30,7 @@ static void add_find_remove(void)
         if (i % 3 == 0) {
             uint64_t back = 1 + (uint64_t)rand() % N;
             if (!present[back]) {
-                struct imc_command c = { back, NULL, (void *)(uintptr_t)back, back * 10 };
+                struct imc_command c = { back, NULL, (void *)(uintptr_t)back, back * 10, 0 };
                 imc_tagtable_add(&t, &c);
                 present[back] = 1;
             }
