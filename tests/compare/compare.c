@@ -293,7 +293,7 @@ static void s21_formats(struct imclient *c)
 /* Ours only: the same silent server, with the timeout extension set. */
 static void s16_timeout_ext(struct imclient *c)
 {
-    struct imclient_limits l = { 0, 0, 0, 1000 };
+    struct imclient_limits l = { 0, 0, 0, 1000, 0 };
     imclient_setlimits(c, &l);
     SEND(c, "NOOP", "NOOP");
     run(c);
