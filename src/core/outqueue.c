@@ -108,15 +108,16 @@ void imc_outq_release(struct imc_outq *q)
     q->nbarriers--;
 }
 
-void imc_outq_cancel(struct imc_outq *q, uint64_t tag)
+uint64_t imc_outq_cancel(struct imc_outq *q, uint64_t tag, uint64_t *fromp)
 {
     size_t first = 0;
     while (first < q->nbarriers && q->barriers[first].tag != tag)
         first++;
     if (first == q->nbarriers)
-        return;
+        return 0;
     uint64_t from = q->barriers[first].at;
     uint64_t to = q->barriers[first].end;
+    *fromp = from;
     /* Only bytes behind a barrier are dropped; none of them was sent. */
     imc_buf_cut(&q->buf, (size_t)(from - q->base), (size_t)(to - q->base));
     uint64_t cut = to - from;
@@ -130,6 +131,7 @@ void imc_outq_cancel(struct imc_outq *q, uint64_t tag)
         k++;
     }
     q->nbarriers = k;
+    return cut;
 }
 
 size_t imc_outq_pending(const struct imc_outq *q)

@@ -55,8 +55,10 @@ int imc_outq_waiting(const struct imc_outq *q);
 /* Tag whose literal waits for "+" (0 if none waits). */
 uint64_t imc_outq_waiting_tag(const struct imc_outq *q);
 void imc_outq_release(struct imc_outq *q);
-/* Drop the unsent rest of command tag (its tagged reply came first). */
-void imc_outq_cancel(struct imc_outq *q, uint64_t tag);
+/* Drop the unsent rest of command tag (its tagged reply came first).
+ * Returns how many bytes went; *from gets the stream offset they began
+ * at, from which later offsets moved down. */
+uint64_t imc_outq_cancel(struct imc_outq *q, uint64_t tag, uint64_t *from);
 /* Bytes still queued, sendable or not. */
 size_t imc_outq_pending(const struct imc_outq *q);
 

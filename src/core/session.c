@@ -286,15 +286,10 @@ static void dispatch_tagged(struct imc_session *s, struct imclient_reply *r)
         return; /* checked when the first line arrived */
     /* A tagged reply instead of "+": the server will not read the rest of
      * the command, so it must not be sent. */
-    for (size_t i = 0; i < s->out.nbarriers; i++) {
-        struct imc_barrier *b = &s->out.barriers[i];
-        if (b->tag == cmd.tag) {
-            uint64_t from = b->at, cut = b->end - b->at;
-            imc_outq_cancel(&s->out, cmd.tag);
-            shift_starts(s, from, cut);
-            break;
-        }
-    }
+    uint64_t from;
+    uint64_t cut = imc_outq_cancel(&s->out, cmd.tag, &from);
+    if (cut > 0)
+        shift_starts(s, from, cut);
     if (cmd.tag == s->pause_tag)
         s->paused = 1;
     if (cmd.finish)
