@@ -45,7 +45,14 @@ static const char done_line[] = "1 OK done\r\n";
 static const char fetch_body[] = "1 FETCH 1:* BODY[]\r\n";
 static const char fetch_flags[] = "1 FETCH 1:* FLAGS\r\n";
 
-enum mode { MODE_LITERALS, MODE_SMALL, MODE_PIPELINE };
+/* MODE_STREAMED is MODE_LITERALS on the wire; the library client streams
+ * each literal (imclient_addliteralcallback) instead of collecting it. */
+enum mode { MODE_LITERALS, MODE_SMALL, MODE_PIPELINE, MODE_STREAMED };
+
+static int has_literals(enum mode m)
+{
+    return m == MODE_LITERALS || m == MODE_STREAMED;
+}
 
 struct server {
     enum mode mode;
@@ -234,12 +241,12 @@ static int serve(struct server *sv, int fd)
     if (sv->mode == MODE_PIPELINE)
         return answer_noops(sv, fd);
     char line[256];
-    const char *want = sv->mode == MODE_LITERALS ? fetch_body : fetch_flags;
+    const char *want = has_literals(sv->mode) ? fetch_body : fetch_flags;
     if (read_line(fd, line, sizeof line) < 0 || strcmp(line, want) != 0) {
         snprintf(sv->why, sizeof sv->why, "server: expected the FETCH command");
         return -1;
     }
-    int r = sv->mode == MODE_LITERALS ? stream_literals(sv, fd) : stream_small(sv, fd);
+    int r = has_literals(sv->mode) ? stream_literals(sv, fd) : stream_small(sv, fd);
     if (r < 0)
         return -1;
     return send_buf(fd, done_line, sizeof done_line - 1, &sv->bytes_sent);
@@ -302,6 +309,7 @@ static void server_join(struct server *sv)
 
 struct lib_state {
     uint64_t replies, wrong;
+    uint64_t streamed; /* literal bytes handed to the streamer */
     long next_msgno;
     size_t textlen; /* expected textlen of every FETCH, 0: not checked */
     uint64_t finished, not_ok;
@@ -316,6 +324,15 @@ static void on_fetch(struct imclient *c, void *rock, struct imclient_reply *r)
         st->wrong++;
     else if (st->textlen && (r->textlen != st->textlen || r->text[r->textlen - 1] != ')'))
         st->wrong++;
+}
+
+static void on_piece(struct imclient *c, void *rock, const struct imclient_literal *p)
+{
+    struct lib_state *st = rock;
+    (void)c;
+    if (p->size != MIB || p->offset + p->len > p->size)
+        st->wrong++;
+    st->streamed += p->len;
 }
 
 /* The trace hook sees each read the library makes, which is all we want. */
@@ -377,14 +394,18 @@ static void lib_fetch(struct result *res, struct server *sv, enum mode mode, uin
     st.next_msgno = 1;
     if (mode == MODE_LITERALS)
         st.textlen = strlen("(BODY[] {1048576}\r\n") + MIB + 1;
+    if (mode == MODE_STREAMED) /* the reply keeps the header, not the bytes */
+        st.textlen = strlen("(BODY[] {1048576}\r\n") + 1;
     struct imclient *c = lib_connect(sv, res->why, sizeof res->why);
     if (!c)
         return;
     imclient_addcallback(c, "FETCH", CALLBACK_NUMBERED, on_fetch, &st, NULL);
+    if (mode == MODE_STREAMED)
+        imclient_addliteralcallback(c, "FETCH", CALLBACK_NUMBERED, on_piece, &st);
     imclient_settrace(c, count_reads, &res->reads);
     res->rss_before_kib = bench_peak_rss_kib();
     double t0 = bench_now(), c0 = bench_thread_cpu();
-    imclient_send(c, on_done, &st, mode == MODE_LITERALS ? "FETCH 1:* BODY[]" : "FETCH 1:* FLAGS");
+    imclient_send(c, on_done, &st, has_literals(mode) ? "FETCH 1:* BODY[]" : "FETCH 1:* FLAGS");
     int r = lib_wait(c, &st, 1, res->why, sizeof res->why);
     res->seconds = bench_now() - t0;
     res->cpu_seconds = bench_thread_cpu() - c0;
@@ -393,6 +414,8 @@ static void lib_fetch(struct result *res, struct server *sv, enum mode mode, uin
     res->items = (double)st.replies;
     if (r < 0)
         return;
+    if (mode == MODE_STREAMED && st.streamed != n * MIB)
+        st.wrong++;
     if (st.not_ok || st.replies != n || st.wrong)
         snprintf(res->why, sizeof res->why, "%llu FETCH replies (%llu wrong), expected %llu",
                  (unsigned long long)st.replies, (unsigned long long)st.wrong,
@@ -456,7 +479,7 @@ static void raw_fetch(struct result *res, struct server *sv, enum mode mode, uin
         return;
     }
     static char buf[CHUNK];
-    const char *cmd = mode == MODE_LITERALS ? fetch_body : fetch_flags;
+    const char *cmd = has_literals(mode) ? fetch_body : fetch_flags;
     res->rss_before_kib = bench_peak_rss_kib();
     double t0 = bench_now(), c0 = bench_thread_cpu();
     uint64_t got = 0, sent = 0;
@@ -564,7 +587,7 @@ struct bench_case {
 static void run_once(const struct bench_case *bc, const struct params *pp,
                      struct result *res)
 {
-    uint64_t n = bc->mode == MODE_LITERALS ? pp->literals
+    uint64_t n = has_literals(bc->mode)   ? pp->literals
                  : bc->mode == MODE_SMALL  ? pp->small
                                            : pp->noops;
     struct server sv;
@@ -699,7 +722,7 @@ static int run_pair(const struct pair *pr, const struct params *pp, int runs)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_loopback [-r RUNS] [-m MIB] [-n REPLIES] [-p NOOPS] "
-                    "[literals|small|pipeline...]\n");
+                    "[literals|streamed|small|pipeline...]\n");
     exit(2);
 }
 
@@ -736,7 +759,8 @@ int main(int argc, char **argv)
     if (runs > MAX_RUNS)
         usage();
     for (int i = optind; i < argc; i++)
-        if (strcmp(argv[i], "literals") && strcmp(argv[i], "small") &&
+        if (strcmp(argv[i], "literals") && strcmp(argv[i], "streamed") &&
+            strcmp(argv[i], "small") &&
             strcmp(argv[i], "pipeline"))
             usage();
 
@@ -746,12 +770,14 @@ int main(int argc, char **argv)
     static const struct pair pairs[] = {
         { "literals: FETCH responses with a 1 MiB literal each", MODE_LITERALS,
           "replies/s", "reply", "replies" },
+        { "streamed: the same literals, streamed to the application in pieces",
+          MODE_STREAMED, "replies/s", "reply", "replies" },
         { "small: `* n FETCH (FLAGS (\\Seen))` lines", MODE_SMALL, "replies/s", "reply",
           "replies" },
         { "pipeline: NOOPs sent back to back, each answered \"n OK\"", MODE_PIPELINE,
           "commands/s", "command", "commands" },
     };
-    static const char *const names[] = { "literals", "small", "pipeline" };
+    static const char *const names[] = { "literals", "streamed", "small", "pipeline" };
     int failed = 0;
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
         if (wanted(names[i], argc, argv, optind))
