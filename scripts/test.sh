@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything, builds the library twice (optimised with -Werror, and
-# with AddressSanitizer + UndefinedBehaviorSanitizer under clang), starts
+# with AddressSanitizer + UndefinedBehaviorSanitizer under clang), fuzzes the
+# protocol session briefly, starts
 # throwaway Dovecot, Cyrus and Kerberos servers on 127.0.0.1, and runs the
 # whole test suite against both builds.
 set -euo pipefail
@@ -15,6 +16,17 @@ cmake --build build -j"$jobs"
 cmake -S . -B build-asan -DIMC_WERROR=ON -DIMC_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_C_COMPILER=clang-14 >/dev/null
 cmake --build build-asan -j"$jobs"
+
+# A short libFuzzer run of the protocol session (the seed corpus plus 30 s of
+# mutation); a crash or a broken invariant fails the run.
+cmake -S . -B build-fuzz -DIMC_FUZZ=ON -DIMC_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug \
+  -DCMAKE_C_COMPILER=clang-14 >/dev/null
+cmake --build build-fuzz -j"$jobs" --target fuzz_session
+fuzzwork=$(mktemp -d)
+echo "== fuzz: fuzz_session, 30 s"
+./build-fuzz/fuzz/fuzz_session -max_total_time=30 -print_final_stats=0 "$fuzzwork" \
+  fuzz/corpus/session 2>&1 | tail -1
+rm -rf "$fuzzwork"
 
 # The servers' users (uid 65534, cyrus) must reach the folder.
 servers=$(mktemp -d /tmp/imc-servers.XXXXXX)
