@@ -817,6 +817,82 @@ static void fetch_exact_bytes(struct ctx *x)
     CHECK(finished_once(x));
 }
 
+/* Streaming: a message four times larger than max_reply arrives through
+ * imclient_addliteralcallback() in pieces, byte-exact and in order, while
+ * the FETCH callback gets the reply with the literal's header only. */
+struct assembled {
+    char *buf;
+    size_t len, cap;
+    unsigned long long size;
+    int pieces, misordered;
+};
+
+static void collect_piece(struct imclient *c, void *rock, const struct imclient_literal *p)
+{
+    (void)c;
+    struct assembled *a = rock;
+    if (p->offset != a->len || p->msgno != 1)
+        a->misordered = 1;
+    if (a->len + p->len > a->cap) {
+        a->cap = (a->len + p->len) * 2;
+        a->buf = realloc(a->buf, a->cap);
+        if (!a->buf)
+            abort();
+    }
+    memcpy(a->buf + a->len, p->data, p->len);
+    a->len += p->len;
+    a->size = p->size;
+    a->pieces++;
+}
+
+static void fetch_streamed(struct ctx *x)
+{
+    STEP(log_in(x));
+    STEP(make_mailbox(x));
+    size_t part;
+    char *m = make_message(13, &part);
+    size_t len = part * 5;
+    char *big = malloc(len + 1);
+    if (!big)
+        abort();
+    for (int i = 0; i < 5; i++)
+        memcpy(big + part * (size_t)i, m, part);
+    big[len] = '\0'; /* %s takes a C string */
+    free(m);
+    imclient_setflags(x->c, IMCLIENT_CONN_NONSYNCLITERAL);
+    const struct seen *ap = RUN(x, "append", "APPEND %s %s", x->mailbox, big);
+    imclient_clearflags(x->c, IMCLIENT_CONN_NONSYNCLITERAL);
+    int appended = ap && strcmp(ap->keyword, "OK") == 0;
+
+    const struct seen *sel = select_mailbox(x);
+    struct imclient_limits lim = { 0, 0, 64 * 1024, 0, 0 };
+    imclient_setlimits(x->c, &lim);
+    struct assembled a = { 0 };
+    listen_for(x, "FETCH", CALLBACK_NUMBERED, "fetch");
+    imclient_addliteralcallback(x->c, "FETCH", CALLBACK_NUMBERED, collect_piece, &a);
+    const struct seen *fd = RUN(x, "fetch-done", "FETCH 1 BODY.PEEK[]");
+    imclient_addliteralcallback(x->c, "FETCH", CALLBACK_NUMBERED, NULL, NULL);
+    int same = a.len == len && a.buf && memcmp(a.buf, big, len) == 0;
+    free(a.buf);
+    free(big);
+
+    CHECK(appended);
+    CHECK_DONE(sel, "OK", "[READ-WRITE]");
+    CHECK_DONE(fd, "OK", "");
+    CHECK(len > 4 * lim.max_reply);
+    CHECK_INT(a.size, len);
+    CHECK(same);
+    CHECK(!a.misordered);
+    CHECK(a.pieces > 1);
+    CHECK_INT(count(x, "fetch"), 1);
+    char want[64];
+    snprintf(want, sizeof want, "(BODY[] {%zu}\r\n)", len);
+    CHECK_STR(last(x, "fetch")->text, want);
+    CHECK_DONE(RUN(x, "close", "CLOSE"), "OK", "");
+    STEP(drop_mailbox(x));
+    CHECK(finished_once(x));
+}
+
 /* 6. 200 NOOPs written back to back before any reply is read: each
  *    completes OK exactly once, in the order of their tags. */
 static void pipelined_noops(struct ctx *x)
@@ -954,6 +1030,7 @@ static void run(struct server *srv, void (*scenario)(struct ctx *))
     X(append_literals)                                                         \
     X(append_refused_before_literal)                                           \
     X(fetch_exact_bytes)                                                       \
+    X(fetch_streamed)                                                          \
     X(pipelined_noops)                                                         \
     X(refused_locally)                                                         \
     X(logout)                                                                  \
