@@ -101,8 +101,9 @@ struct imclient_limits {
     size_t max_literal;  /* one literal (64 MiB) */
     size_t max_reply;    /* one reply as delivered to a callback (64 MiB) */
     int timeout_ms;      /* silence tolerated while a command waits for its
-                            reply or before the greeting, and the time
-                            allowed to connect (120000); -1: wait forever */
+                            reply or before the greeting (120000); -1: wait
+                            forever.  imclient_connect() uses the default
+                            per address (name lookup itself is unbounded) */
     int command_timeout_ms; /* longest a command may wait for its tagged
                             reply however busy the server keeps us (0: no
                             limit, the default: IDLE waits for minutes) */
