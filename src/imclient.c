@@ -143,9 +143,6 @@ static int wants_write(struct imclient *c)
     return len > 0 || (imc_transport_wants(c->transport) & IMC_WANT_WRITE);
 }
 
-/* How long poll() may wait: the caller's bound, cut short by the command
- * timeout while a command waits for its reply.  Sets *idle when the command
- * timeout is what limits the wait. */
 /* When the connection gives up on the server, or -1 for never: after
  * timeout_ms of silence while we are owed something (a reply, or the
  * greeting a server sends unasked), or when the oldest command has waited
@@ -212,20 +209,20 @@ static int process(struct imclient *c, int timeout_ms)
     if (imc_transport_buffered(c->transport) > 0)
         return read_once(c) < 0 ? -1 : 1;
 
-    int idle;
+    int giving_up;
     struct pollfd p = { c->transport->fd, POLLIN, 0 };
     if (wants_write(c))
         p.events |= POLLOUT;
     int n;
     do
-        n = poll(&p, 1, wait_budget(c, timeout_ms, &idle));
+        n = poll(&p, 1, wait_budget(c, timeout_ms, &giving_up));
     while (n < 0 && errno == EINTR);
     if (n < 0) {
         imc_fail(c, "poll: %s", strerror(errno));
         return -1;
     }
     if (n == 0) {
-        if (!idle)
+        if (!giving_up)
             return 0;
         fail_timed_out(c);
         return -1;
