@@ -278,6 +278,15 @@ int imc_send_va(struct imclient *c, imclient_proc_t *finish, void *rock, const c
     return r;
 }
 
+int imc_send(struct imclient *c, imclient_proc_t *finish, void *rock, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = imc_send_va(c, finish, rock, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
 void imclient_send(struct imclient *imclient, imclient_proc_t *finishproc,
                    void *finishrock, const char *fmt, ...)
 {

@@ -37,6 +37,10 @@ int imc_flush(struct imclient *c);
 /* imclient_send() without the checks that guard the application's use. */
 int imc_send_va(struct imclient *c, imclient_proc_t *finish, void *rock, const char *fmt,
                 va_list ap);
+/* Queue a command the way imclient_send() does and write what can go.
+ * Returns the session's verdict: 0 queued, -1 refused or closed (the
+ * finish callback has run either way). */
+int imc_send(struct imclient *c, imclient_proc_t *finish, void *rock, const char *fmt, ...);
 /*
  * Library code that owns the stream (STARTTLS, AUTHENTICATE) runs between
  * these: a callback's imclient_close() is deferred and its imclient_send()

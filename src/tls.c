@@ -92,16 +92,6 @@ static int refuse_continuation(void *rock, const char *text, size_t len)
     return -1;
 }
 
-static int send_command(struct imclient *c, imclient_proc_t *finish, void *rock,
-                        const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = imc_send_va(c, finish, rock, fmt, ap);
-    va_end(ap);
-    return r;
-}
-
 /* Name the exchange in an error that came from below (EOF, a protocol
  * error, a timeout), unless it already does. */
 static void blame_starttls(struct imclient *c)
@@ -124,7 +114,7 @@ static int await_starttls_ok(struct imclient *c)
     imc_continuation_fn *old_cont = c->session.cont;
     void *old_rock = c->session.cont_rock;
     c->last_activity = imc_now_ms();
-    if (send_command(c, starttls_done, &w, "STARTTLS") < 0) {
+    if (imc_send(c, starttls_done, &w, "STARTTLS") < 0) {
         imc_fail(c, "STARTTLS could not be sent: %s", c->session.error);
         return -1;
     }

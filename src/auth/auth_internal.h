@@ -153,11 +153,7 @@ int imc_switch_layer(struct imclient *c, sasl_conn_t *conn, void *keep);
 
 /* ---- loop.c --------------------------------------------------------------- */
 
-/* Queue a command the way imclient_send() does and write what can go.
- * Returns the session's verdict: 0 queued, -1 refused or closed (the
- * finish callback has run either way). */
-int imc_auth_send(struct imclient *c, imclient_proc_t *finish, void *rock,
-                  const char *fmt, ...);
+/* Commands go out through imc_send() (imclient_internal.h). */
 
 /* Pause the session after the reply to the command just sent and run
  * events until it arrived.  0, or -1 if the connection is gone (the

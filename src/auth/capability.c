@@ -86,7 +86,7 @@ int imc_caps_fetch(struct imclient *c, struct imc_caps *caps)
     struct saved_entry saved = save_entry(c);
     imc_callbacks_set(&c->session.callbacks, "CAPABILITY", CALLBACK_NOLITERAL, on_capability,
                       &f);
-    int r = imc_auth_send(c, on_done, &f, "CAPABILITY");
+    int r = imc_send(c, on_done, &f, "CAPABILITY");
     if (r == 0)
         r = imc_auth_wait_paused(c);
     restore_entry(c, &saved);

@@ -157,7 +157,7 @@ static int send_command(struct exchange *x, const char *out, unsigned outlen, in
         size_t n;
         char *b64 = imc_b64_encode(out, outlen, &n);
         /* RFC 4959: an empty initial response is sent as "=". */
-        int r = imc_auth_send(p->c, on_done, x, "AUTHENTICATE %a %a", p->mech,
+        int r = imc_send(p->c, on_done, x, "AUTHENTICATE %a %a", p->mech,
                               n ? b64 : "=");
         explicit_bzero(b64, n);
         free(b64);
@@ -172,7 +172,7 @@ static int send_command(struct exchange *x, const char *out, unsigned outlen, in
     } else {
         x->client_done = started_ok;
     }
-    return imc_auth_send(p->c, on_done, x, "AUTHENTICATE %a", p->mech);
+    return imc_send(p->c, on_done, x, "AUTHENTICATE %a", p->mech);
 }
 
 static enum imc_exchange_result verdict(struct exchange *x, char *why, size_t whylen)

@@ -1,5 +1,5 @@
 /*
- * Sending and waiting for imclient_authenticate().  Every command it sends
+ * Waiting for imclient_authenticate()'s commands.  Every command it sends
  * is waited for by pausing the session after its tagged reply and running
  * the façade's internal loop until then: the public loop may free the
  * connection (a callback's imclient_close()) and refuses to run while
@@ -11,16 +11,6 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-
-int imc_auth_send(struct imclient *c, imclient_proc_t *finish, void *rock,
-                  const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = imc_send_va(c, finish, rock, fmt, ap);
-    va_end(ap);
-    return r;
-}
 
 int imc_auth_wait_paused(struct imclient *c)
 {
