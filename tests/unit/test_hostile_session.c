@@ -278,15 +278,15 @@ static void literal_sizes_refused_at_the_header(void)
     /* At the limit is fine, one more is not; the tagged reply's own literal
      * counts too. */
     EXPECT(&((struct scen){ IN("* 1 FETCH (X {16}\r\n0123456789abcdef)\r\n"), .ncmds = 1,
-                            .limits = { 0, 16, 0, 0 } }),
+                            .limits = { 0, 16, 0, 0, 0 } }),
            "u|FETCH|1|(X {16}\\r\\n0123456789abcdef)\n=ok inflight=1\n" NEXT_OK(2));
     EXPECT(&((struct scen){ IN("1 OK {17}\r\n0123456789abcdefg\r\n"), .ncmds = 1,
-                            .limits = { 0, 16, 0, 0 } }),
+                            .limits = { 0, 16, 0, 0, 0 } }),
            "c1|EOF|-1|\n"
            "=fail protocol error: literal larger than the limit of 16 bytes inflight=0\n"
            LATE_EOF);
     /* A continuation request announcing a literal is framed the same way. */
-    EXPECT(&((struct scen){ IN("+ {17}\r\n"), .ncmds = 1, .limits = { 0, 16, 0, 0 } }),
+    EXPECT(&((struct scen){ IN("+ {17}\r\n"), .ncmds = 1, .limits = { 0, 16, 0, 0, 0 } }),
            "c1|EOF|-1|\n"
            "=fail protocol error: literal larger than the limit of 16 bytes inflight=0\n"
            LATE_EOF);
@@ -731,7 +731,7 @@ static void end_of_stream_mid_reply(void)
 static void big_literals_bounded(void)
 {
     struct imc_session s;
-    struct scen sc = { .quiet = 1, .limits = { 0, (uint64_t)1 << 40, 4096, 0 } };
+    struct scen sc = { .quiet = 1, .limits = { 0, (uint64_t)1 << 40, 4096, 0, 0 } };
     struct imc_buf wire;
     imc_buf_init(&wire);
     setup(&s, &sc);
@@ -752,7 +752,7 @@ static void big_literals_bounded(void)
 
     /* Listened to: refused once the reply passes max_reply. */
     imc_buf_free(&wire);
-    struct scen sc2 = { .limits = { 0, (uint64_t)1 << 40, 4096, 0 } };
+    struct scen sc2 = { .limits = { 0, (uint64_t)1 << 40, 4096, 0, 0 } };
     setup(&s, &sc2);
     send_(&s, "a", "FETCH 1 BODY[]");
     drain(&s, &wire);
@@ -877,7 +877,7 @@ static void endless_line(void)
     static const size_t pieces[] = { 1, 7, 100, 1024, 1025, 1026, 65536 };
     for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
         struct imc_session s;
-        struct scen sc = { .limits = { 1024, 0, 0, 0 } };
+        struct scen sc = { .limits = { 1024, 0, 0, 0, 0 } };
         struct imc_buf wire;
         imc_buf_init(&wire);
         setup(&s, &sc);
@@ -913,7 +913,7 @@ static void line_limit_edges(void)
     for (int i = 5; i < 64; i++)
         imc_buf_appendc(&in, 'x');
     imc_buf_appendstr(&in, "\r\n");
-    struct scen sc = { in.data, in.len, .ncmds = 1, .limits = { 64, 0, 0, 0 } };
+    struct scen sc = { in.data, in.len, .ncmds = 1, .limits = { 64, 0, 0, 0, 0 } };
     char want[400];
     snprintf(want, sizeof want, "u|OK|-1|%.59s\n=ok inflight=1\n" NEXT_OK(2), in.data + 5);
     if (!same_everywhere(__FILE__, __LINE__, &sc, want, strlen(want)))
@@ -939,7 +939,7 @@ static void line_limit_edges(void)
     /* The second line of a response, after a literal, is held to the limit. */
     EXPECT(&((struct scen){ IN("* 1 FETCH (A {3}\r\nabc B 0123456789012345678901234567890123"
                                "4567890123456789012345678901)\r\n"),
-                            .ncmds = 1, .limits = { 64, 0, 0, 0 } }),
+                            .ncmds = 1, .limits = { 64, 0, 0, 0, 0 } }),
            "c1|EOF|-1|\n=fail protocol error: line longer than the limit inflight=0\n"
            LATE_EOF);
     imc_buf_free(&in);
@@ -988,7 +988,7 @@ static void deep_nesting(void)
     }
     /* With a smaller line limit: refused. */
     struct imc_session s;
-    struct scen sc = { .limits = { 65536, 0, 0, 0 } };
+    struct scen sc = { .limits = { 65536, 0, 0, 0, 0 } };
     setup(&s, &sc);
     imc_callbacks_set(&s.callbacks, "FETCH", CALLBACK_NUMBERED, check_deep, NULL);
     deep_len = 0;
@@ -1076,14 +1076,14 @@ static void untagged_flood(void)
 static void reply_limit_counts_everything(void)
 {
     EXPECT(&((struct scen){ IN("* 1 FETCH (A {10}\r\n0123456789 B {10}\r\n0123456789)\r\n"),
-                            .ncmds = 1, .limits = { 0, 0, 41, 0 } }),
+                            .ncmds = 1, .limits = { 0, 0, 41, 0, 0 } }),
            "c1|EOF|-1|\n=fail reply larger than the limit of 41 bytes inflight=0\n" LATE_EOF);
     EXPECT(&((struct scen){ IN("* 1 FETCH (A {10}\r\n0123456789 B {3}\r\nxyz)\r\n"),
-                            .ncmds = 1, .limits = { 0, 0, 41, 0 } }),
+                            .ncmds = 1, .limits = { 0, 0, 41, 0, 0 } }),
            "u|FETCH|1|(A {10}\\r\\n0123456789 B {3}\\r\\nxyz)\n=ok inflight=1\n" NEXT_OK(2));
     /* Nobody listening: no reply is built, so no reply limit applies. */
     EXPECT(&((struct scen){ IN("* 1 FETCH (A {10}\r\n0123456789 B {10}\r\n0123456789)\r\n"),
-                            .ncmds = 1, .quiet = 1, .limits = { 0, 0, 40, 0 } }),
+                            .ncmds = 1, .quiet = 1, .limits = { 0, 0, 40, 0, 0 } }),
            "=ok inflight=1\n" NEXT_OK(2));
 }
 
@@ -1124,7 +1124,7 @@ static void random_streams_split_the_same(void)
             len += fl;
         }
         struct scen sc = { in, len, .ncmds = 4, .no_after = 1,
-                           .limits = { 48, 8, 96, 0 } };
+                           .limits = { 48, 8, 96, 0, 0 } };
         size_t wl;
         char *want = play(&sc, len, 0, &wl);
         size_t steps[] = { 1, 2, 3, 5, 1 + rng() % 17 };
