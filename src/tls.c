@@ -122,8 +122,8 @@ static int await_starttls_ok(struct imclient *c)
     imc_session_set_continuation(&c->session, refuse_continuation, c);
     imc_run_until_paused(c);
     imc_session_set_continuation(&c->session, old_cont, old_rock);
-    /* Judged by the state, not the return: imc_run_until_paused() also says
-     * -1 when the pause itself stops imc_flush(). */
+    /* Judged by the state: the wait also ends when a callback asked to
+     * close, or with no reply at all. */
     if (!c->transport || !c->session.paused || !w.done) {
         if (c->transport)
             imc_fail(c, "STARTTLS failed: no reply");
