@@ -115,6 +115,14 @@ static struct imclient *open_conn(const char *port, struct secrets *s)
         fake_free(fs);                                           \
     } while (0)
 
+/* Close, and the script must have run to its end. */
+#define CLOSE_AND_FINISH(c, fs) \
+    do {                        \
+        imclient_close(c);      \
+        SERVER_OK(fs);          \
+        fake_free(fs);          \
+    } while (0)
+
 /* imclient_authenticate()'s result, with imclient_error() when it is not
  * the one wanted. */
 #define CHECK_AUTH(c, call, want)                                            \
@@ -144,6 +152,30 @@ static struct sasl_client *only_cram[] = { &imclient_sasl_cram_md5, NULL };
 #define GREET F_SEND("* OK hi\r\n"), F_EXPECT("1 CAPABILITY\r\n")
 #define CAPS(list) F_SEND("* CAPABILITY IMAP4rev1 " list "\r\n1 OK done\r\n")
 
+/* The common start: empty the log, play the script, connect with s's
+ * secrets (no secret procedure when s is NULL) and authenticate with
+ * mechs as the service "imap", no user given, any layer.  The connection,
+ * or NULL (reported) when it could not be made or the result was not
+ * want; *fs is the server either way. */
+static struct imclient *authenticate_to(struct fakeserver **fs, struct secrets *s,
+                                        struct sasl_client **mechs, int want,
+                                        const struct fake_step *steps, size_t n)
+{
+    reset();
+    *fs = fake_start(steps, n);
+    struct imclient *c = open_conn(fake_port(*fs), s);
+    if (!c)
+        return NULL;
+    int got = imclient_authenticate(c, mechs, "imap", NULL, SASL_PROT_ANY);
+    if (got != want) {
+        check_fail(__FILE__, __LINE__, "authenticate: got %d, want %d (error: %s)", got, want,
+                   imclient_error(c));
+        imclient_close(c);
+        return NULL;
+    }
+    return c;
+}
+
 /* ---- PLAIN -------------------------------------------------------------- */
 
 static void plain_with_sasl_ir(void)
@@ -169,19 +201,15 @@ static void plain_with_sasl_ir(void)
 
 static void plain_with_authzid(void)
 {
-    reset();
     struct secrets s = alice();
     s.user = "bob";
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_plain, 0, FAKE(
         GREET, CAPS("SASL-IR AUTH=PLAIN"),
         F_EXPECT("2 AUTHENTICATE PLAIN Ym9iAGFsaWNlAGFsaWNlcHc=\r\n"),
         F_SEND("2 OK welcome\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 0);
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 /* The page's user argument is the login name for a password mechanism. */
@@ -196,24 +224,20 @@ static void plain_user_argument_is_login_name(void)
     struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
     CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", "alice", SASL_PROT_ANY), 0);
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 static void plain_without_sasl_ir(void)
 {
-    reset();
     struct secrets s = alice();
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_plain, 0, FAKE(
         GREET, CAPS("AUTH=PLAIN"),
         F_EXPECT("2 AUTHENTICATE PLAIN\r\n"),
         F_SEND("+ \r\n"),
         F_EXPECT("AGFsaWNlAGFsaWNlcHc=\r\n"),
         F_SEND("2 OK welcome\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 0);
     CHECK_INT(imclient_getssf(c), 0);
     CLOSE_AND_CHECK_WIRE(c, fs, "1 CAPABILITY\r\n2 AUTHENTICATE PLAIN\r\n"
                                 "AGFsaWNlAGFsaWNlcHc=\r\n");
@@ -222,30 +246,26 @@ static void plain_without_sasl_ir(void)
 /* "+" alone, without the space, is a continuation request all the same. */
 static void continuation_without_space(void)
 {
-    reset();
     struct secrets s = alice();
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_plain, 0, FAKE(
         GREET, CAPS("AUTH=PLAIN"),
         F_EXPECT("2 AUTHENTICATE PLAIN\r\n"),
         F_SEND("+\r\n"),
         F_EXPECT("AGFsaWNlAGFsaWNlcHc=\r\n"),
         F_SEND("2 OK welcome\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 0);
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 /* ---- LOGIN and CRAM-MD5 ------------------------------------------------- */
 
 static void login_mechanism(void)
 {
-    reset();
     struct secrets s = alice();
     /* LOGIN has no initial response, so SASL-IR changes nothing. */
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_login, 0, FAKE(
         GREET, CAPS("SASL-IR AUTH=LOGIN"),
         F_EXPECT("2 AUTHENTICATE LOGIN\r\n"),
         F_SLOW("+ VXNlcm5hbWU6\r\n"),
@@ -253,13 +273,9 @@ static void login_mechanism(void)
         F_SEND("+ UGFzc3dvcmQ6\r\n"),
         F_EXPECT("YWxpY2Vwdw==\r\n"),
         F_SEND("2 OK welcome\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_login, "imap", NULL, SASL_PROT_ANY), 0);
     CHECK_INT(imclient_getssf(c), 0);
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 static char *b64(const void *data, size_t len)
@@ -290,21 +306,17 @@ static char *cram_answer(const char *user, const char *password, const char *cha
 
 static void cram_md5_mechanism(void)
 {
-    reset();
     struct secrets s = alice();
     char *answer = cram_answer("alice", "alicepw", "<1896.697170952@postoffice.example.net>");
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_cram, 0, FAKE(
         GREET, CAPS("SASL-IR AUTH=CRAM-MD5"),
         F_EXPECT("2 AUTHENTICATE CRAM-MD5\r\n"),
         F_SEND("+ PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UuZXhhbXBsZS5uZXQ+\r\n"),
         { FAKE_EXPECT, answer, strlen(answer), 0 },
         F_SEND("2 OK welcome\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_cram, "imap", NULL, SASL_PROT_ANY), 0);
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
     free(answer);
 }
 
@@ -312,31 +324,26 @@ static void cram_md5_mechanism(void)
 
 static void unadvertised_mechanism_is_skipped(void)
 {
-    reset();
     struct secrets s = alice();
     struct sasl_client *mechs[] = { &imclient_sasl_cram_md5, &imclient_sasl_plain, NULL };
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, mechs, 0, FAKE(
         GREET, CAPS("SASL-IR AUTH=PLAIN AUTH=LOGIN"),
         F_EXPECT("2 AUTHENTICATE PLAIN AGFsaWNlAGFsaWNlcHc=\r\n"),
         F_SEND("2 OK welcome\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, mechs, "imap", NULL, SASL_PROT_ANY), 0);
     CHECK_STR(s.asked, "P:PLAIN A:PLAIN U:PLAIN");
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 static void nothing_offered_sends_nothing(void)
 {
-    reset();
     struct secrets s = alice();
     struct sasl_client *mechs[] = { &imclient_sasl_cram_md5, &krb_sasl_client, NULL };
-    struct fakeserver *fs = fake_start(FAKE(GREET, CAPS("SASL-IR AUTH=PLAIN")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, mechs, 1, FAKE(
+        GREET, CAPS("SASL-IR AUTH=PLAIN")));
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, mechs, "imap", NULL, SASL_PROT_ANY), 1);
     CHECK_STR(imclient_error(c),
               "the server offers none of the mechanisms asked for (CRAM-MD5 GSSAPI)");
     CHECK(imclient_isopen(c));
@@ -346,37 +353,31 @@ static void nothing_offered_sends_nothing(void)
 
 static void next_mechanism_after_no(void)
 {
-    reset();
     struct secrets s = alice();
     struct sasl_client *mechs[] = { &imclient_sasl_cram_md5, &imclient_sasl_plain, NULL };
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, mechs, 0, FAKE(
         GREET, CAPS("SASL-IR AUTH=PLAIN AUTH=CRAM-MD5"),
         F_EXPECT("2 AUTHENTICATE CRAM-MD5\r\n"),
         F_SEND("2 NO [UNAVAILABLE] not today\r\n"),
         F_EXPECT("3 AUTHENTICATE PLAIN AGFsaWNlAGFsaWNlcHc=\r\n"),
         F_SEND("3 OK welcome\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, mechs, "imap", NULL, SASL_PROT_ANY), 0);
     CHECK_STR(imclient_error(c), "");
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 static void server_no_returns_1(void)
 {
-    reset();
     struct secrets s = alice();
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_plain, 1, FAKE(
         GREET, CAPS("SASL-IR AUTH=PLAIN"),
         F_EXPECT("2 AUTHENTICATE PLAIN AGFsaWNlAGFsaWNlcHc=\r\n"),
         F_SEND("2 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),
         F_EXPECT("3 NOOP\r\n"),
         F_SEND("3 OK noop\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 1);
     CHECK_STR(imclient_error(c),
               "PLAIN: the server said NO [AUTHENTICATIONFAILED] Authentication failed.");
     CHECK_INT(imclient_getssf(c), -1);
@@ -385,22 +386,18 @@ static void server_no_returns_1(void)
     imclient_send(c, finished, "noop", "NOOP");
     run_until(c, 1);
     CHECK_STR(log_text(), "u|OK|-1|hi\nnoop|OK|-1|noop\n");
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 static void server_bad_returns_1(void)
 {
-    reset();
     struct secrets s = alice();
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_plain, 1, FAKE(
         GREET, CAPS("AUTH=PLAIN"),
         F_EXPECT("2 AUTHENTICATE PLAIN\r\n"),
         F_SEND("2 BAD no such thing\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 1);
     CHECK_STR(imclient_error(c), "PLAIN: the server said BAD no such thing");
     CLOSE_AND_CHECK_WIRE(c, fs, "1 CAPABILITY\r\n2 AUTHENTICATE PLAIN\r\n");
 }
@@ -409,15 +406,13 @@ static void server_bad_returns_1(void)
 
 static void ok_before_initial_response(void)
 {
-    reset();
     struct secrets s = alice();
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_plain, 2, FAKE(
         GREET, CAPS("AUTH=PLAIN"),
         F_EXPECT("2 AUTHENTICATE PLAIN\r\n"),
         F_SEND("2 OK come in\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 2);
     CHECK_STR(imclient_error(c), "PLAIN: the server said OK before the exchange was complete");
     CHECK_INT(imclient_getssf(c), -1);
     CLOSE_AND_CHECK_WIRE(c, fs, "1 CAPABILITY\r\n2 AUTHENTICATE PLAIN\r\n");
@@ -442,20 +437,16 @@ static void ok_before_cram_response(void)
 /* The server says OK to our "*": the exchange never completed. */
 static void ok_after_cancel(void)
 {
-    reset();
     struct secrets s = alice();
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_cram, 2, FAKE(
         GREET, CAPS("AUTH=CRAM-MD5"),
         F_EXPECT("2 AUTHENTICATE CRAM-MD5\r\n"),
         F_SEND("+ !!!!\r\n"),
         F_EXPECT("*\r\n"),
         F_SEND("2 OK fine then\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_cram, "imap", NULL, SASL_PROT_ANY), 2);
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 /* ---- ADVERSARIAL #37: hostile challenges --------------------------------- */
@@ -522,21 +513,19 @@ static void challenge_one_mebibyte(void)
 /* With the default line limit the same challenge ends the connection. */
 static void challenge_beyond_line_limit(void)
 {
-    reset();
     struct secrets s = alice();
     size_t n = (1u << 20) + 4;
     char *big = malloc(n);
     memcpy(big, "+ ", 2);
     memset(big + 2, 'A', n - 4);
     memcpy(big + n - 2, "\r\n", 2);
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_cram, 1, FAKE(
         GREET, CAPS("AUTH=CRAM-MD5"),
         F_EXPECT("2 AUTHENTICATE CRAM-MD5\r\n"),
         { FAKE_SEND, big, n, 0 },
         F_DRAIN()));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_cram, "imap", NULL, SASL_PROT_ANY), 1);
     CHECK(!imclient_isopen(c));
     CHECK_ERROR_HAS(c, "line longer than the limit");
     imclient_close(c);
@@ -582,39 +571,33 @@ static void decode_bound_checked_first(void)
  * connection instead of an endless cancel loop. */
 static void challenge_after_cancel(void)
 {
-    reset();
     struct secrets s = alice();
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_cram, 1, FAKE(
         GREET, CAPS("AUTH=CRAM-MD5"),
         F_EXPECT("2 AUTHENTICATE CRAM-MD5\r\n"),
         F_SEND("+ ====\r\n"),
         F_EXPECT("*\r\n"),
         F_SEND("+ YWJj\r\n"),
         F_DRAIN()));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_cram, "imap", NULL, SASL_PROT_ANY), 1);
     CHECK(!imclient_isopen(c));
     CHECK_ERROR_HAS(c, "challenge after AUTHENTICATE was cancelled");
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 /* A non-empty challenge where the initial response was due. */
 static void challenge_instead_of_empty(void)
 {
-    reset();
     struct secrets s = alice();
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_plain, 1, FAKE(
         GREET, CAPS("AUTH=PLAIN"),
         F_EXPECT("2 AUTHENTICATE PLAIN\r\n"),
         F_SEND("+ YWJj\r\n"),
         F_EXPECT("*\r\n"),
         F_SEND("2 BAD cancelled\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 1);
     CHECK_ERROR_HAS(c, "where an empty one was due");
     /* The password never left. */
     CLOSE_AND_CHECK_WIRE(c, fs, "1 CAPABILITY\r\n2 AUTHENTICATE PLAIN\r\n*\r\n");
@@ -623,30 +606,26 @@ static void challenge_instead_of_empty(void)
 /* A challenge after the mechanism finished is refused, not stepped. */
 static void challenge_after_completion(void)
 {
-    reset();
     struct secrets s = alice();
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_plain, 1, FAKE(
         GREET, CAPS("SASL-IR AUTH=PLAIN"),
         F_EXPECT("2 AUTHENTICATE PLAIN AGFsaWNlAGFsaWNlcHc=\r\n"),
         F_SEND("+ \r\n"),
         F_EXPECT("*\r\n"),
         F_SEND("2 BAD cancelled\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 1);
     CHECK_ERROR_HAS(c, "after the exchange was complete");
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 /* Without SASL-IR: the first empty challenge gets the initial response,
  * a second one finds the mechanism finished. */
 static void second_challenge_after_initial_response(void)
 {
-    reset();
     struct secrets s = alice();
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_plain, 1, FAKE(
         GREET, CAPS("AUTH=PLAIN"),
         F_EXPECT("2 AUTHENTICATE PLAIN\r\n"),
         F_SEND("+ \r\n"),
@@ -654,55 +633,43 @@ static void second_challenge_after_initial_response(void)
         F_SEND("+ \r\n"),
         F_EXPECT("*\r\n"),
         F_SEND("2 BAD cancelled\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 1);
     CHECK_ERROR_HAS(c, "after the exchange was complete");
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 /* ---- connection loss ----------------------------------------------------- */
 
 static void eof_mid_exchange(void)
 {
-    reset();
     struct secrets s = alice();
     char *answer = cram_answer("alice", "alicepw", "<1896.697170952@postoffice.example.net>");
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_cram, 1, FAKE(
         GREET, CAPS("AUTH=CRAM-MD5"),
         F_EXPECT("2 AUTHENTICATE CRAM-MD5\r\n"),
         F_SEND("+ PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UuZXhhbXBsZS5uZXQ+\r\n"),
         { FAKE_EXPECT, answer, strlen(answer), 0 },
         F_CLOSE()));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_cram, "imap", NULL, SASL_PROT_ANY), 1);
     CHECK(!imclient_isopen(c));
     CHECK_ERROR_HAS(c, "closed by 127.0.0.1");
     CHECK_INT(imclient_getssf(c), -1);
     /* Calling again on the closed connection is a plain failure. */
     CHECK_AUTH(c, imclient_authenticate(c, only_cram, "imap", NULL, SASL_PROT_ANY), 1);
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
     free(answer);
 }
 
 static void eof_during_capability(void)
 {
-    reset();
     struct secrets s = alice();
-    struct fakeserver *fs = fake_start(FAKE(GREET, F_CLOSE()));
-    struct imclient *c = open_conn(fake_port(fs), &s);
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_plain, 1, FAKE(GREET, F_CLOSE()));
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 1);
     CHECK(!imclient_isopen(c));
     CHECK_ERROR_HAS(c, "closed by");
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 /* ---- no secrets, no prompt ------------------------------------------------ */
@@ -738,12 +705,11 @@ static void no_secret_proc_login_sends_nothing(void)
 
 static void secret_proc_without_password(void)
 {
-    reset();
     struct secrets s = { "alice", NULL, NULL, NULL, "" };
-    struct fakeserver *fs = fake_start(FAKE(GREET, CAPS("SASL-IR AUTH=PLAIN")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_plain, 1, FAKE(
+        GREET, CAPS("SASL-IR AUTH=PLAIN")));
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 1);
     CHECK_STR(imclient_error(c), "PLAIN needs a password, and the secret procedure gave none");
     CLOSE_AND_CHECK_WIRE(c, fs, "1 CAPABILITY\r\n");
 }
@@ -772,9 +738,7 @@ static void gssapi_without_ticket_falls_through(void)
     }
     CHECK(c != NULL);
     CHECK_INT(r, 0);
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 /* ---- security properties ----------------------------------------------- */
@@ -808,10 +772,10 @@ static void no_protection_allowed_at_all(void)
 /* #17: what the greeting said is not trusted; CAPABILITY is asked. */
 static void greeting_capabilities_are_not_used(void)
 {
-    reset();
     struct secrets s = alice();
     struct sasl_client *mechs[] = { &imclient_sasl_plain, &imclient_sasl_login, NULL };
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, mechs, 0, FAKE(
         F_SEND("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] hi\r\n"),
         F_EXPECT("1 CAPABILITY\r\n"),
         CAPS("AUTH=LOGIN"),
@@ -821,28 +785,24 @@ static void greeting_capabilities_are_not_used(void)
         F_SEND("+ UGFzc3dvcmQ6\r\n"),
         F_EXPECT("YWxpY2Vwdw==\r\n"),
         F_SEND("2 OK welcome\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, mechs, "imap", NULL, SASL_PROT_ANY), 0);
     CLOSE_AND_CHECK_WIRE(c, fs, "1 CAPABILITY\r\n2 AUTHENTICATE LOGIN\r\nYWxpY2U=\r\n"
                                 "YWxpY2Vwdw==\r\n");
 }
 
 static void capability_refused_fails_closed(void)
 {
-    reset();
     struct secrets s = alice();
-    struct fakeserver *fs = fake_start(FAKE(GREET, F_SEND("1 BAD unknown command\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_plain, 1, FAKE(
+        GREET, F_SEND("1 BAD unknown command\r\n")));
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 1);
     CHECK_STR(imclient_error(c), "the server refused CAPABILITY: BAD unknown command");
     CLOSE_AND_CHECK_WIRE(c, fs, "1 CAPABILITY\r\n");
 }
 
 static void capability_lists_are_merged_and_long(void)
 {
-    reset();
     struct secrets s = alice();
     struct imc_buf caps;
     imc_buf_init(&caps);
@@ -853,62 +813,52 @@ static void capability_lists_are_merged_and_long(void)
         imc_buf_appendstr(&caps, atom);
     }
     imc_buf_appendstr(&caps, " AUTH=PLAINISH\r\n* CAPABILITY sasl-ir auth=plain\r\n1 OK done\r\n");
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_plain, 0, FAKE(
         GREET, { FAKE_SEND, caps.data, caps.len, 0 },
         F_EXPECT("2 AUTHENTICATE PLAIN AGFsaWNlAGFsaWNlcHc=\r\n"),
         F_SEND("2 OK welcome\r\n")));
+    CHECK(c != NULL);
+    CLOSE_AND_FINISH(c, fs);
+    imc_buf_free(&caps);
+}
+
+/* A CAPABILITY after authentication reaches the application's own entry
+ * for it (labelled "app-cap") when there is one, and otherwise the
+ * catch-all: the library's temporary entry is gone either way. */
+static void capability_after_authenticate(int app_entry, const char *want_log)
+{
+    reset();
+    struct secrets s = alice();
+    struct fakeserver *fs = fake_start(FAKE(
+        GREET, CAPS("SASL-IR AUTH=PLAIN"),
+        F_EXPECT("2 AUTHENTICATE PLAIN AGFsaWNlAGFsaWNlcHc=\r\n"),
+        F_SEND("2 OK welcome\r\n"),
+        F_EXPECT("3 CAPABILITY\r\n"),
+        F_SEND("* CAPABILITY IMAP4rev1 IDLE\r\n3 OK done\r\n")));
     struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
+    if (app_entry)
+        imclient_addcallback(c, "CAPABILITY", 0, record, "app-cap", NULL);
     CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 0);
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
-    imc_buf_free(&caps);
+    imclient_send(c, finished, "cap", "CAPABILITY");
+    run_until(c, 1);
+    CHECK_STR(log_text(), want_log);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 /* The application's CAPABILITY callback is back afterwards, and one it
  * never had does not linger to swallow replies. */
 static void capability_callback_restored(void)
 {
-    reset();
-    struct secrets s = alice();
-    struct fakeserver *fs = fake_start(FAKE(
-        GREET, CAPS("SASL-IR AUTH=PLAIN"),
-        F_EXPECT("2 AUTHENTICATE PLAIN AGFsaWNlAGFsaWNlcHc=\r\n"),
-        F_SEND("2 OK welcome\r\n"),
-        F_EXPECT("3 CAPABILITY\r\n"),
-        F_SEND("* CAPABILITY IMAP4rev1 IDLE\r\n3 OK done\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
-    CHECK(c != NULL);
-    imclient_addcallback(c, "CAPABILITY", 0, record, "app-cap", NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 0);
-    imclient_send(c, finished, "cap", "CAPABILITY");
-    run_until(c, 1);
-    CHECK_STR(log_text(), "u|OK|-1|hi\napp-cap|CAPABILITY|-1|IMAP4rev1 IDLE\ncap|OK|-1|done\n");
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    capability_after_authenticate(
+        1, "u|OK|-1|hi\napp-cap|CAPABILITY|-1|IMAP4rev1 IDLE\ncap|OK|-1|done\n");
 }
 
 static void capability_entry_removed(void)
 {
-    reset();
-    struct secrets s = alice();
-    struct fakeserver *fs = fake_start(FAKE(
-        GREET, CAPS("SASL-IR AUTH=PLAIN"),
-        F_EXPECT("2 AUTHENTICATE PLAIN AGFsaWNlAGFsaWNlcHc=\r\n"),
-        F_SEND("2 OK welcome\r\n"),
-        F_EXPECT("3 CAPABILITY\r\n"),
-        F_SEND("* CAPABILITY IMAP4rev1 IDLE\r\n3 OK done\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
-    CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 0);
-    imclient_send(c, finished, "cap", "CAPABILITY");
-    run_until(c, 1);
-    CHECK_STR(log_text(), "u|OK|-1|hi\nu|CAPABILITY|-1|IMAP4rev1 IDLE\ncap|OK|-1|done\n");
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    capability_after_authenticate(
+        0, "u|OK|-1|hi\nu|CAPABILITY|-1|IMAP4rev1 IDLE\ncap|OK|-1|done\n");
 }
 
 /* ---- after the tagged reply ------------------------------------------- */
@@ -934,9 +884,7 @@ static void bytes_after_ok_without_layer(int slow)
     imclient_send(c, finished, "noop", "NOOP");
     run_until(c, 1);
     CHECK_STR(log_text(), "u|OK|-1|hi\nexists@0|EXISTS|1|\nu|EXPUNGE|2|\nnoop|OK|-1|noop\n");
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 static void bytes_after_ok_same_read(void)
@@ -951,19 +899,15 @@ static void bytes_after_ok_byte_at_a_time(void)
 
 static void bytes_after_no_are_plain(void)
 {
-    reset();
     struct secrets s = alice();
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_plain, 1, FAKE(
         GREET, CAPS("SASL-IR AUTH=PLAIN"),
         F_EXPECT("2 AUTHENTICATE PLAIN AGFsaWNlAGFsaWNlcHc=\r\n"),
         F_SEND("2 NO nope\r\n* BYE go away\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 1);
     CHECK_STR(log_text(), "u|OK|-1|hi\nu|BYE|-1|go away\n");
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 /* Nothing of the exchange stays installed: a later "+" goes to the
@@ -987,22 +931,18 @@ static void continuation_hook_removed(void)
     imclient_send(c, finished, "idle", "IDLE");
     run_until(c, 1);
     CHECK_STR(log_text(), "u|OK|-1|hi\nplus|+|-1|idling\nidle|OK|-1|done\n");
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 static void second_authenticate_refused(void)
 {
-    reset();
     struct secrets s = alice();
-    struct fakeserver *fs = fake_start(FAKE(
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, only_plain, 0, FAKE(
         GREET, CAPS("SASL-IR AUTH=PLAIN"),
         F_EXPECT("2 AUTHENTICATE PLAIN AGFsaWNlAGFsaWNlcHc=\r\n"),
         F_SEND("2 OK welcome\r\n")));
-    struct imclient *c = open_conn(fake_port(fs), &s);
     CHECK(c != NULL);
-    CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 0);
     CHECK_AUTH(c, imclient_authenticate(c, only_plain, "imap", NULL, SASL_PROT_ANY), 1);
     CHECK_STR(imclient_error(c), "already authenticated");
     CLOSE_AND_CHECK_WIRE(c, fs, "1 CAPABILITY\r\n2 AUTHENTICATE PLAIN AGFsaWNlAGFsaWNlcHc=\r\n");
@@ -1643,15 +1583,42 @@ static void digest_server(struct dynserver *d)
 }
 
 static struct sasl_client digest_md5 = { "DIGEST-MD5", 128 };
+static struct sasl_client *only_digest[] = { &digest_md5, NULL };
+
+/* A script for a user of its own, no slow replies, no APPEND. */
+static struct digest_script digest_script_for(unsigned server_max_ssf, enum digest_after after)
+{
+    struct digest_script sc = { fresh_user(), server_max_ssf, after, 0, 0, NULL, -1, 0 };
+    return sc;
+}
+
+/* Empty the log, start digest_server playing sc and connect to it as
+ * sc's user with the password alicepw, from s (which must outlive the
+ * connection); NULL (reported) when the server side or the connection
+ * could not be set up.  *d is the server when the connection is made. */
+static struct imclient *digest_connect(struct dynserver **d, struct digest_script *sc,
+                                       struct secrets *s)
+{
+    reset();
+    if (server_side() != 0) {
+        check_fail(__FILE__, __LINE__, "libsasl2's server side could not be set up");
+        return NULL;
+    }
+    *s = alice();
+    s->authname = sc->user;
+    *d = dyn_start(digest_server, sc);
+    return open_conn((*d)->port, s);
+}
+
+#define CHECK_DIGEST_AUTH(c, protallowed, want) \
+    CHECK_AUTH(c, imclient_authenticate(c, only_digest, "imap", NULL, protallowed), want)
 
 static void digest_layer_run(int protallowed, unsigned server_max, int slow, size_t append,
                              int want_ssf_min, int want_ssf_max)
 {
-    reset();
-    CHECK(server_side() == 0);
-    struct secrets s = alice();
-    struct digest_script sc = { fresh_user(), server_max, AFTER_LAYERED, slow, append, NULL,
-                               -1, 0 };
+    struct digest_script sc = digest_script_for(server_max, AFTER_LAYERED);
+    sc.slow = slow;
+    sc.append_size = append;
     if (append) {
         sc.append_data = malloc(append);
         for (size_t i = 0; i < append; i++)
@@ -1661,13 +1628,12 @@ static void digest_layer_run(int protallowed, unsigned server_max, int slow, siz
             sc.append_data[i + 1 < append ? i + 1 : i] = '\n';
         }
     }
-    s.authname = sc.user;
-    struct dynserver *d = dyn_start(digest_server, &sc);
-    struct imclient *c = open_conn(d->port, &s);
+    struct secrets s;
+    struct dynserver *d;
+    struct imclient *c = digest_connect(&d, &sc, &s);
     CHECK(c != NULL);
     imclient_addcallback(c, "EXISTS", CALLBACK_NUMBERED, record_ssf, "exists", NULL);
-    struct sasl_client *mechs[] = { &digest_md5, NULL };
-    CHECK_AUTH(c, imclient_authenticate(c, mechs, "imap", NULL, protallowed), 0);
+    CHECK_DIGEST_AUTH(c, protallowed, 0);
     int ssf = imclient_getssf(c);
     CHECK(ssf >= want_ssf_min && ssf <= want_ssf_max);
     CHECK_INT(ssf, sc.server_ssf);
@@ -1725,17 +1691,13 @@ static void digest_layer_large_append(void)
 /* #12 with a layer: plaintext behind the OK is an injection. */
 static void digest_layer_injection_closes(void)
 {
-    reset();
-    CHECK(server_side() == 0);
-    struct secrets s = alice();
-    struct digest_script sc = { fresh_user(), 256, AFTER_INJECTED, 0, 0, NULL, -1, 0 };
-    s.authname = sc.user;
-    struct dynserver *d = dyn_start(digest_server, &sc);
-    struct imclient *c = open_conn(d->port, &s);
+    struct digest_script sc = digest_script_for(256, AFTER_INJECTED);
+    struct secrets s;
+    struct dynserver *d;
+    struct imclient *c = digest_connect(&d, &sc, &s);
     CHECK(c != NULL);
     imclient_addcallback(c, "EXISTS", CALLBACK_NUMBERED, record, "exists", NULL);
-    struct sasl_client *mechs[] = { &digest_md5, NULL };
-    CHECK_AUTH(c, imclient_authenticate(c, mechs, "imap", NULL, SASL_PROT_INTEGRITY), 1);
+    CHECK_DIGEST_AUTH(c, SASL_PROT_INTEGRITY, 1);
     CHECK(!imclient_isopen(c));
     CHECK_ERROR_HAS(c, "did not come through the security layer");
     CHECK_STR(log_text(), "u|OK|-1|hi\n");
@@ -1747,17 +1709,13 @@ static void digest_layer_injection_closes(void)
  * follows the OK is plain. */
 static void digest_without_layer(void)
 {
-    reset();
-    CHECK(server_side() == 0);
-    struct secrets s = alice();
-    struct digest_script sc = { fresh_user(), 256, AFTER_PLAIN, 0, 0, NULL, -1, 0 };
-    s.authname = sc.user;
-    struct dynserver *d = dyn_start(digest_server, &sc);
-    struct imclient *c = open_conn(d->port, &s);
+    struct digest_script sc = digest_script_for(256, AFTER_PLAIN);
+    struct secrets s;
+    struct dynserver *d;
+    struct imclient *c = digest_connect(&d, &sc, &s);
     CHECK(c != NULL);
     imclient_addcallback(c, "EXISTS", CALLBACK_NUMBERED, record, "exists", NULL);
-    struct sasl_client *mechs[] = { &digest_md5, NULL };
-    CHECK_AUTH(c, imclient_authenticate(c, mechs, "imap", NULL, SASL_PROT_NONE), 0);
+    CHECK_DIGEST_AUTH(c, SASL_PROT_NONE, 0);
     CHECK_INT(imclient_getssf(c), 0);
     CHECK_INT(sc.server_ssf, 0);
     imclient_send(c, finished, "noop", "NOOP");
@@ -1771,16 +1729,12 @@ static void digest_without_layer(void)
  * fails on our side, "*" goes out, result 1. */
 static void digest_layer_unavailable(void)
 {
-    reset();
-    CHECK(server_side() == 0);
-    struct secrets s = alice();
-    struct digest_script sc = { fresh_user(), 0, AFTER_LAYERED, 0, 0, NULL, -1, 0 };
-    s.authname = sc.user;
-    struct dynserver *d = dyn_start(digest_server, &sc);
-    struct imclient *c = open_conn(d->port, &s);
+    struct digest_script sc = digest_script_for(0, AFTER_LAYERED);
+    struct secrets s;
+    struct dynserver *d;
+    struct imclient *c = digest_connect(&d, &sc, &s);
     CHECK(c != NULL);
-    struct sasl_client *mechs[] = { &digest_md5, NULL };
-    CHECK_AUTH(c, imclient_authenticate(c, mechs, "imap", NULL, SASL_PROT_INTEGRITY), 1);
+    CHECK_DIGEST_AUTH(c, SASL_PROT_INTEGRITY, 1);
     CHECK(strstr(imclient_error(c), "DIGEST-MD5: ") == imclient_error(c));
     CHECK_INT(imclient_getssf(c), -1);
     CHECK(imclient_isopen(c));
@@ -2078,9 +2032,7 @@ static void run_until_paused_succeeds(void)
     CHECK(c->session.paused);
     CHECK(imclient_isopen(c));
     CHECK_INT(r, 0);
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 int main(int argc, char **argv)
