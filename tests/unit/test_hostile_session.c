@@ -112,6 +112,22 @@ static void setup(struct imc_session *s, const struct scen *sc)
         imc_callbacks_set(&s->callbacks, "", 0, record, "u");
 }
 
+/* The cases that drive a session by hand: default limits, the catch-all
+ * callback, and an empty wire for drain() unless wire is NULL. */
+static void setup_default(struct imc_session *s, struct imc_buf *wire)
+{
+    static const struct scen defaults = { 0 };
+    if (wire)
+        imc_buf_init(wire);
+    setup(s, &defaults);
+}
+
+static void teardown(struct imc_session *s, struct imc_buf *wire)
+{
+    imc_buf_free(wire);
+    imc_session_free(s);
+}
+
 /* After the input: the state, then a NOOP.  On a healthy session the NOOP
  * goes out alone and completes; on a failed one it gets EOF at once. */
 static void follow_up(struct imc_session *s, const struct scen *sc)
@@ -239,6 +255,12 @@ static void status_malformed(void)
            "c1|OK|-1|\n=ok inflight=0\n" NEXT_OK(2));
 }
 
+/* The one command in flight ended by a literal the default limit refuses. */
+#define C1_LITERAL_REFUSED                                                         \
+    "c1|EOF|-1|\n"                                                                 \
+    "=fail protocol error: literal larger than the limit of 67108864 bytes inflight=0\n" \
+    LATE_EOF
+
 /* #20 and #30: a literal size beyond the limit or beyond 64 bits ends the
  * connection at its header; the bytes after it are never read as replies,
  * and an overflow is not taken for a small number. */
@@ -250,27 +272,19 @@ static void literal_sizes_refused_at_the_header(void)
            "=fail protocol error: literal larger than the limit of 67108864 bytes inflight=0\n"
            LATE_EOF);
     EXPECT(&((struct scen){ IN("* 1 FETCH (BODY[] {99999999999}\r\n1 OK\r\n"), .ncmds = 1 }),
-           "c1|EOF|-1|\n"
-           "=fail protocol error: literal larger than the limit of 67108864 bytes inflight=0\n"
-           LATE_EOF);
+           C1_LITERAL_REFUSED);
     /* 2^64 - 1 fits 64 bits and is refused by size; 2^64 and beyond would
      * wrap to a small number in careless code ({18446744073709551616} to 0,
      * {18446744073709551621} to 5), so the "5 OK" would be read as data. */
     EXPECT(&((struct scen){ IN("* 1 FETCH (BODY[] {18446744073709551615}\r\nx\r\n1 OK\r\n"),
                             .ncmds = 1 }),
-           "c1|EOF|-1|\n"
-           "=fail protocol error: literal larger than the limit of 67108864 bytes inflight=0\n"
-           LATE_EOF);
+           C1_LITERAL_REFUSED);
     EXPECT(&((struct scen){ IN("* 1 FETCH (BODY[] {18446744073709551616}\r\n)\r\n1 OK\r\n"),
                             .ncmds = 1 }),
-           "c1|EOF|-1|\n"
-           "=fail protocol error: literal larger than the limit of 67108864 bytes inflight=0\n"
-           LATE_EOF);
+           C1_LITERAL_REFUSED);
     EXPECT(&((struct scen){ IN("* 1 FETCH (X {18446744073709551621}\r\n1 OK\r\n)\r\n"),
                             .ncmds = 1 }),
-           "c1|EOF|-1|\n"
-           "=fail protocol error: literal larger than the limit of 67108864 bytes inflight=0\n"
-           LATE_EOF);
+           C1_LITERAL_REFUSED);
     EXPECT(&((struct scen){ IN("* 1 FETCH (X {000000000000000000000000000000006}\r\n"
                                "1 OK\r\n)\r\n"), .ncmds = 1 }),
            "u|FETCH|1|(X {000000000000000000000000000000006}\\r\\n1 OK\\r\\n)\n"
@@ -349,8 +363,7 @@ static void codes_and_sets_are_text(void)
            "=ok inflight=0\n" NEXT_OK(3));
     /* And the buffer that held them stayed the size of the text. */
     struct imc_session s;
-    struct scen sc = { 0 };
-    setup(&s, &sc);
+    setup_default(&s, NULL);
     const char in[] = "* VANISHED 1:4294967295\r\n* OK [COPYUID 1 1:4294967295 1:4294967295]\r\n";
     CHECK_INT(imc_session_feed(&s, in, sizeof in - 1), 0);
     CHECK(s.reply.cap <= 256);
@@ -603,10 +616,8 @@ static void tags_not_in_flight(void)
 static void reply_to_command_behind_barrier(void)
 {
     struct imc_session s;
-    struct scen sc = { 0 };
     struct imc_buf wire;
-    imc_buf_init(&wire);
-    setup(&s, &sc);
+    setup_default(&s, &wire);
     send_(&s, "a", "APPEND INBOX %s", "x\r\ny");
     send_(&s, "b", "NOOP");
     drain(&s, &wire);
@@ -617,8 +628,7 @@ static void reply_to_command_behind_barrier(void)
     CHECK_STR(s.error, "protocol error: reply for tag 2, which is not in flight");
     drain(&s, &wire);
     CHECK_BYTES(wire.data, wire.len, "1 APPEND INBOX {4}\r\n");
-    imc_buf_free(&wire);
-    imc_session_free(&s);
+    teardown(&s, &wire);
 }
 
 /* "+" forms: bare "+" is a continuation request, "+x" is not; an
@@ -665,8 +675,7 @@ static void continuation_forms(void)
     drain(&s, &wire);
     CHECK_BYTES(wire.data, wire.len, "1 LOGIN {3}\r\nu\r\n {3}\r\np\r\n\r\n");
     CHECK_STR(imc_buf_cstr(&logbuf), "a|OK|-1|\n");
-    imc_buf_free(&wire);
-    imc_session_free(&s);
+    teardown(&s, &wire);
 }
 
 /* A "* BYE" and then the end of the stream, with commands pending: the
@@ -674,10 +683,8 @@ static void continuation_forms(void)
 static void bye_then_close(void)
 {
     struct imc_session s;
-    struct scen sc = { 0 };
     struct imc_buf wire;
-    imc_buf_init(&wire);
-    setup(&s, &sc);
+    setup_default(&s, &wire);
     send_(&s, "a", "NOOP");
     send_(&s, "b", "SELECT INBOX");
     drain(&s, &wire);
@@ -689,8 +696,7 @@ static void bye_then_close(void)
     CHECK_STR(s.error, "connection closed by server");
     CHECK_INT(imc_session_feed(&s, "1 OK\r\n", 6), -1);
     CHECK_STR(imc_buf_cstr(&logbuf), "u|BYE|-1|shutting down\na|EOF|-1|\nb|EOF|-1|\n");
-    imc_buf_free(&wire);
-    imc_session_free(&s);
+    teardown(&s, &wire);
 }
 
 /* The stream ending inside a literal or a line: nothing partial reaches a
@@ -707,10 +713,8 @@ static void end_of_stream_mid_reply(void)
     };
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
         struct imc_session s;
-        struct scen sc = { 0 };
         struct imc_buf wire;
-        imc_buf_init(&wire);
-        setup(&s, &sc);
+        setup_default(&s, &wire);
         send_(&s, "a", "NOOP");
         drain(&s, &wire);
         CHECK_INT(imc_session_feed(&s, inputs[i], strlen(inputs[i])), 0);
@@ -718,8 +722,7 @@ static void end_of_stream_mid_reply(void)
         imc_session_fail(&s, "connection closed by server");
         CHECK_STR(imc_buf_cstr(&logbuf), "a|EOF|-1|\n");
         CHECK_INT(s.reply.cap, 0);
-        imc_buf_free(&wire);
-        imc_session_free(&s);
+        teardown(&s, &wire);
     }
 }
 
@@ -768,8 +771,7 @@ static void big_literals_bounded(void)
     CHECK_STR(s.error, "reply larger than the limit of 4096 bytes");
     CHECK_STR(imc_buf_cstr(&logbuf), "a|EOF|-1|\n");
     CHECK_INT(s.reply.cap, 0);
-    imc_buf_free(&wire);
-    imc_session_free(&s);
+    teardown(&s, &wire);
 }
 
 /* #31: a 1 MiB literal trickled in: the reply buffer grows with what
@@ -791,8 +793,7 @@ static void check_big(struct imclient *c, void *rock, struct imclient_reply *r)
 static void literal_trickle(void)
 {
     struct imc_session s;
-    struct scen sc = { 0 };
-    setup(&s, &sc);
+    setup_default(&s, NULL);
     imc_callbacks_set(&s.callbacks, "FETCH", CALLBACK_NUMBERED, check_big, NULL);
     const char head[] = "* 1 FETCH (BODY[] {1048576}\r\n";
     CHECK_INT(imc_session_feed(&s, head, sizeof head - 1), 0);
@@ -844,10 +845,8 @@ static void many_tiny_literals(void)
     imc_buf_appendstr(&in, "\r\n1 OK\r\n");
     for (int pass = 0; pass < 2; pass++) {
         struct imc_session s;
-        struct scen sc = { 0 };
         struct imc_buf wire;
-        imc_buf_init(&wire);
-        setup(&s, &sc);
+        setup_default(&s, &wire);
         imc_callbacks_set(&s.callbacks, "FETCH", CALLBACK_NUMBERED, check_many, NULL);
         send_(&s, "a", "FETCH 1 BODY[]");
         drain(&s, &wire);
@@ -861,8 +860,7 @@ static void many_tiny_literals(void)
         CHECK_INT(many_calls, 1);
         CHECK(many_ok);
         CHECK_STR(imc_buf_cstr(&logbuf), "a|OK|-1|\n");
-        imc_buf_free(&wire);
-        imc_session_free(&s);
+        teardown(&s, &wire);
     }
     imc_buf_free(&in);
     imc_buf_free(&many_want);
@@ -897,8 +895,7 @@ static void endless_line(void)
         CHECK_INT(s.reply.cap, 0);
         CHECK_STR(s.error, "protocol error: line longer than the limit");
         CHECK_STR(imc_buf_cstr(&logbuf), "a|EOF|-1|\n");
-        imc_buf_free(&wire);
-        imc_session_free(&s);
+        teardown(&s, &wire);
     }
 }
 
@@ -1046,8 +1043,7 @@ static void untagged_flood(void)
         CHECK_INT(imc_session_inflight(&s), 1);
         CHECK_INT(imc_session_feed(&s, "1 OK\r\n", 6), 0);
         CHECK_STR(imc_buf_cstr(&logbuf), "a|OK|-1|\n");
-        imc_buf_free(&wire);
-        imc_session_free(&s);
+        teardown(&s, &wire);
     }
     free(in);
 
@@ -1062,8 +1058,7 @@ static void untagged_flood(void)
     }
     imc_buf_appendstr(&big, "\r\n");
     struct imc_session s;
-    struct scen sc = { 0 };
-    setup(&s, &sc);
+    setup_default(&s, NULL);
     CHECK_INT(imc_session_feed(&s, big.data, big.len), -1);
     CHECK_STR(s.error, "protocol error: line longer than the limit");
     CHECK_INT(s.reply.cap, 0);
@@ -1171,10 +1166,8 @@ static void pause_stops_at_the_tagged_reply(void)
     size_t total = sizeof ok - 1 + sizeof inj - 1;
     for (size_t cut = 1; cut <= total; cut++) {
         struct imc_session s;
-        struct scen sc = { 0 };
         struct imc_buf wire;
-        imc_buf_init(&wire);
-        setup(&s, &sc);
+        setup_default(&s, &wire);
         send_(&s, "tls", "STARTTLS");
         imc_session_pause_after(&s, imc_session_last_tag(&s));
         send_(&s, "cap", "CAPABILITY");
@@ -1201,8 +1194,7 @@ static void pause_stops_at_the_tagged_reply(void)
         CHECK_STR(imc_buf_cstr(&logbuf),
                   "u|OK|-1|[ALERT] prefix.\ntls|OK|-1|begin TLS now.\n");
         CHECK_INT(imc_session_inflight(&s), 1);
-        imc_buf_free(&wire);
-        imc_session_free(&s);
+        teardown(&s, &wire);
     }
 }
 
@@ -1211,10 +1203,8 @@ static void pause_stops_at_the_tagged_reply(void)
 static void pause_after_authenticate(void)
 {
     struct imc_session s;
-    struct scen sc = { 0 };
     struct imc_buf wire;
-    imc_buf_init(&wire);
-    setup(&s, &sc);
+    setup_default(&s, &wire);
     send_(&s, "auth", "AUTHENTICATE GSSAPI");
     imc_session_pause_after(&s, imc_session_last_tag(&s));
     drain(&s, &wire);
@@ -1226,8 +1216,7 @@ static void pause_after_authenticate(void)
     send_(&s, "noop", "NOOP");
     /* ...which is the façade's rule (imc_flush); the core still queues it. */
     CHECK(imc_session_has_output(&s));
-    imc_buf_free(&wire);
-    imc_session_free(&s);
+    teardown(&s, &wire);
 }
 
 /* #13, #16: untagged data before STARTTLS's reply reaches callbacks verbatim,
@@ -1244,10 +1233,8 @@ static void untagged_before_pause(void)
         "* OK [BADCHARSET (kkgIhdNV)] MyF21bpV\r\n"
         "1 OK ready for starttls\r\n";
     struct imc_session s;
-    struct scen sc = { 0 };
     struct imc_buf wire;
-    imc_buf_init(&wire);
-    setup(&s, &sc);
+    setup_default(&s, &wire);
     send_(&s, "tls", "STARTTLS");
     imc_session_pause_after(&s, imc_session_last_tag(&s));
     drain(&s, &wire);
@@ -1265,8 +1252,7 @@ static void untagged_before_pause(void)
     CHECK_INT(s.leftover, 0);
     CHECK(imc_session_at_boundary(&s));
     CHECK_INT(s.reply.len, 0);
-    imc_buf_free(&wire);
-    imc_session_free(&s);
+    teardown(&s, &wire);
 }
 
 /* ---- callbacks that act on the session ------------------------------------ */
@@ -1286,10 +1272,8 @@ static void fail_then_read(struct imclient *c, void *rock, struct imclient_reply
 static void failure_inside_callback(void)
 {
     struct imc_session s;
-    struct scen sc = { 0 };
     struct imc_buf wire;
-    imc_buf_init(&wire);
-    setup(&s, &sc);
+    setup_default(&s, &wire);
     imc_callbacks_set(&s.callbacks, "FETCH", CALLBACK_NUMBERED, fail_then_read, &s);
     send_(&s, "a", "FETCH 1 BODY[]");
     drain(&s, &wire);
@@ -1299,8 +1283,7 @@ static void failure_inside_callback(void)
     CHECK_STR(held, "FETCH|(BODY[] {5}\r\nhello)");
     CHECK_STR(imc_buf_cstr(&logbuf), "a|EOF|-1|\n");
     CHECK_STR(s.error, "writing to server: Broken pipe");
-    imc_buf_free(&wire);
-    imc_session_free(&s);
+    teardown(&s, &wire);
 }
 
 /* A "+" callback that sends a command the encoder refuses gets a "BAD" for
@@ -1317,8 +1300,7 @@ static void refused_inside_plus(struct imclient *c, void *rock, struct imclient_
 static void refusal_inside_callback(void)
 {
     struct imc_session s;
-    struct scen sc = { 0 };
-    setup(&s, &sc);
+    setup_default(&s, NULL);
     imc_callbacks_set(&s.callbacks, "+", 0, refused_inside_plus, &s);
     plus_seen[0] = '\0';
     CHECK_INT(imc_session_feed(&s, "+ idling\r\n", 10), 0);
@@ -1350,10 +1332,8 @@ static void resend_on_eof(struct imclient *c, void *rock, struct imclient_reply 
 static void eof_callbacks_that_send(void)
 {
     struct imc_session s;
-    struct scen sc = { 0 };
     struct imc_buf wire;
-    imc_buf_init(&wire);
-    setup(&s, &sc);
+    setup_default(&s, &wire);
     eof_calls = 0;
     send_with(&s, resend_on_eof, &s, "NOOP");
     send_with(&s, resend_on_eof, &s, "NOOP");
@@ -1365,8 +1345,7 @@ static void eof_callbacks_that_send(void)
     /* Failing again delivers nothing more. */
     imc_session_fail(&s, "again");
     CHECK_INT(eof_calls, 2);
-    imc_buf_free(&wire);
-    imc_session_free(&s);
+    teardown(&s, &wire);
 }
 
 /* ---- #38: what goes out ----------------------------------------------------- */
@@ -1374,10 +1353,8 @@ static void eof_callbacks_that_send(void)
 static char *encode(int nonsync, const char *fmt, ...)
 {
     struct imc_session s;
-    struct scen sc = { 0 };
     struct imc_buf wire;
-    imc_buf_init(&wire);
-    setup(&s, &sc);
+    setup_default(&s, &wire);
     s.flags = nonsync ? IMCLIENT_CONN_NONSYNCLITERAL : 0;
     va_list ap;
     va_start(ap, fmt);
@@ -1396,8 +1373,7 @@ static char *encode(int nonsync, const char *fmt, ...)
         imc_buf_appendstr(&out, imc_buf_cstr(&logbuf));
     }
     imc_buf_append(&out, wire.data, wire.len);
-    imc_buf_free(&wire);
-    imc_session_free(&s);
+    teardown(&s, &wire);
     return imc_buf_cstr(&out);
 }
 
