@@ -70,6 +70,23 @@ static void set_timeout(struct imclient *c, int ms)
 
 #define SERVER_OK(fs) CHECK_SERVER(tlsfake_wait, fs)
 
+/* Close, and the script must have run to its end. */
+#define CLOSE_AND_FINISH(c, fs) \
+    do {                        \
+        imclient_close(c);      \
+        SERVER_OK(fs);          \
+        tlsfake_free(fs);       \
+    } while (0)
+
+/* Everything the client sent, and where in it the handshake began. */
+#define CHECK_SERVER_SAW(fs, wire, tls_offset)               \
+    do {                                                     \
+        size_t len_;                                         \
+        const char *got_ = tlsfake_received(fs, &len_);      \
+        CHECK_BYTES(got_, len_, wire);                       \
+        CHECK_INT(tlsfake_tls_offset(fs), tls_offset);       \
+    } while (0)
+
 #define CHECK_PREFIX(got, prefix)                                            \
     do {                                                                     \
         const char *g_ = (got), *p_ = (prefix);                              \
@@ -442,10 +459,7 @@ static void c13_untagged_before_ok(void)
             snprintf(want, sizeof want, "u|OK|-1|ready\n%sstarttls=0\nnoop|OK|-1|done\n",
                      b->logged);
             CHECK_STR(log_text(), want);
-            size_t n;
-            const char *got = tlsfake_received(fs, &n);
-            CHECK_BYTES(got, n, "1 STARTTLS\r\n2 NOOP\r\n");
-            CHECK_INT(tlsfake_tls_offset(fs), 12);
+            CHECK_SERVER_SAW(fs, "1 STARTTLS\r\n2 NOOP\r\n", 12);
             tlsfake_free(fs);
         }
     }
@@ -519,10 +533,7 @@ static void starttls_then_commands(void)
                           "select|OK|-1|[READ-WRITE] selected\n"
                           "u|BYE|-1|bye\n"
                           "logout|OK|-1|bye\n");
-    size_t n;
-    const char *got = tlsfake_received(fs, &n);
-    CHECK_BYTES(got, n, "1 STARTTLS\r\n2 CAPABILITY\r\n3 SELECT INBOX\r\n4 LOGOUT\r\n");
-    CHECK_INT(tlsfake_tls_offset(fs), 12);
+    CHECK_SERVER_SAW(fs, "1 STARTTLS\r\n2 CAPABILITY\r\n3 SELECT INBOX\r\n4 LOGOUT\r\n", 12);
     CHECK_STR(tlsfake_sni(fs), "localhost");
     tlsfake_free(fs);
 }
@@ -571,9 +582,7 @@ static void trace_is_plaintext(void)
     CHECK_INT(starttls(c), 0);
     imclient_send(c, finished, "noop", "NOOP");
     run_until(c, 1);
-    imclient_close(c);
-    SERVER_OK(fs);
-    tlsfake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
     const char *t = imc_buf_cstr(&tracebuf);
     /* The greeting and the OK may come in one read or two. */
     const char *want1 = "C:1 STARTTLS\r\nS:* OK ready\r\n1 OK go\r\nC:2 NOOP\r\nS:2 OK done\r\n";
@@ -606,9 +615,7 @@ static void large_response_over_tls(void)
     imclient_addcallback(c, "FETCH", CALLBACK_NUMBERED, record, "fetch", NULL);
     imclient_send(c, finished, "fetch", "FETCH 1 BODY[]");
     run_until(c, 1);
-    imclient_close(c);
-    SERVER_OK(fs);
-    tlsfake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
     struct imc_buf want;
     imc_buf_init(&want);
     imc_buf_appendstr(&want, "u|OK|-1|ready\nfetch|FETCH|1|");
@@ -657,9 +664,7 @@ static void page_loop_over_tls(void)
         else
             imclient_processoneevent(c);
     }
-    imclient_close(c);
-    SERVER_OK(fs);
-    tlsfake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
     CHECK_INT(stalls, 0);
     CHECK_INT(finished_count(), 1);
     imc_buf_free(&resp);
@@ -784,9 +789,7 @@ static void wrong_ca(void)
                                 NULL) != 0);
         CHECK_PREFIX(imclient_error(c), "TLS handshake with localhost failed: certificate "
                                         "verify failed: unable to get local issuer certificate");
-        imclient_close(c);
-        SERVER_OK(fs);
-        tlsfake_free(fs);
+        CLOSE_AND_FINISH(c, fs);
     }
 }
 
@@ -887,9 +890,7 @@ static void refused_twice(void)
     CHECK(starttls(c) != 0);
     CHECK(!imclient_isopen(c));
     CHECK_STR(imclient_error(c), "STARTTLS refused: TLS is already active");
-    imclient_close(c);
-    SERVER_OK(fs);
-    tlsfake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 /* ---- time -------------------------------------------------------------- */
@@ -906,9 +907,7 @@ static void handshake_stall_times_out(void)
     CHECK(starttls(c) != 0);
     CHECK(!imclient_isopen(c));
     CHECK_STR(imclient_error(c), "TLS handshake with localhost timed out after 300 ms");
-    imclient_close(c);
-    SERVER_OK(fs);
-    tlsfake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 /* ---- implicit TLS ------------------------------------------------------ */
@@ -929,10 +928,7 @@ static void implicit_tls(void)
     SERVER_OK(fs);
     CHECK_STR(log_text(), "tls\nu|OK|-1|[CAPABILITY IMAP4rev1 AUTH=PLAIN] imaps ready\n"
                           "noop|OK|-1|done\n");
-    size_t n;
-    const char *got = tlsfake_received(fs, &n);
-    CHECK_BYTES(got, n, "1 NOOP\r\n");
-    CHECK_INT(tlsfake_tls_offset(fs), 0);
+    CHECK_SERVER_SAW(fs, "1 NOOP\r\n", 0);
     CHECK_STR(tlsfake_sni(fs), "localhost");
     tlsfake_free(fs);
 }
@@ -948,9 +944,7 @@ static void implicit_tls_refusals(void)
     CHECK(!imclient_isopen(c));
     CHECK_PREFIX(imclient_error(c), "TLS handshake with localhost failed: certificate "
                                     "verify failed: self-signed certificate");
-    imclient_close(c);
-    SERVER_OK(fs);
-    tlsfake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 
     /* A server greeting in the clear. */
     fs = serve("good.pem", TLSFAKE(T_SEND("* OK plain ready\r\n")));
@@ -959,9 +953,7 @@ static void implicit_tls_refusals(void)
     CHECK(imclient_begintls(c, NULL, NULL, (char *)path("ca.pem"), NULL) != 0);
     CHECK_STR(imclient_error(c), "TLS handshake with localhost failed: wrong version number "
                                  "(the server's bytes are not TLS)");
-    imclient_close(c);
-    SERVER_OK(fs);
-    tlsfake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 
     /* Plaintext already read: too late for implicit TLS. */
     fs = serve("good.pem", TLSFAKE(T_SEND("* OK plain ready\r\n")));
@@ -984,9 +976,7 @@ static void implicit_tls_refusals(void)
     set_timeout(c, 300);
     CHECK(imclient_begintls(c, NULL, NULL, (char *)path("ca.pem"), NULL) != 0);
     CHECK_STR(imclient_error(c), "TLS handshake with localhost timed out after 300 ms");
-    imclient_close(c);
-    SERVER_OK(fs);
-    tlsfake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 /* ---- the façade hook STARTTLS relies on ------------------------------------ */
@@ -1006,9 +996,7 @@ static void run_until_paused_returns_success(void)
     int r = imc_run_until_paused(c);
     int paused = c->session.paused, open = imclient_isopen(c);
     imc_session_resume(&c->session);
-    imclient_close(c);
-    SERVER_OK(fs);
-    tlsfake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
     CHECK(paused && open);
     CHECK_INT(r, 0); /* got -1 */
 }
