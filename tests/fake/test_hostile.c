@@ -49,6 +49,14 @@ static void server_join(struct fakeserver *fs)
 
 #define SERVER_OK(fs) CHECK_SERVER(fake_wait, fs)
 
+/* Close, and the script must have run to its end. */
+#define CLOSE_AND_FINISH(c, fs) \
+    do {                        \
+        imclient_close(c);      \
+        SERVER_OK(fs);          \
+        fake_free(fs);          \
+    } while (0)
+
 /* The state every failure must leave: closed, the reason as given, no more
  * events, and a new command answered with EOF on the spot. */
 #define CHECK_CLOSED(c, reason)                                              \
@@ -133,9 +141,7 @@ static void bye_greeting(void)
     run_until_closed(c);
     CHECK_STR(log_text(), "u|BYE|-1|X0n0fCj9\na|EOF|-1|\n");
     CHECK_CLOSED(c, "connection closed by 127.0.0.1");
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 /* #7: a tagged OK before the client wrote anything, with nothing pending. */
@@ -365,9 +371,7 @@ static void close_mid_reply(void)
             run_until_closed(c);
             CHECK_STR(log_text(), "u|OK|-1|hi\na|EOF|-1|\n");
             CHECK_CLOSED(c, "connection closed by 127.0.0.1");
-            imclient_close(c);
-            SERVER_OK(fs);
-            fake_free(fs);
+            CLOSE_AND_FINISH(c, fs);
         }
     }
 }
@@ -440,9 +444,7 @@ static void odd_replies_arrive_exactly(void)
         CHECK_MEM(logged, loglen, odd_but_framed_log, sizeof odd_but_framed_log - 1);
         CHECK(imclient_isopen(c));
         CHECK_STR(imclient_error(c), "");
-        imclient_close(c);
-        SERVER_OK(fs);
-        fake_free(fs);
+        CLOSE_AND_FINISH(c, fs);
     }
 }
 
@@ -526,9 +528,7 @@ static void untagged_flood(void)
         CHECK(most <= (listen ? 256u : 0u));
         CHECK(c->session.framer.partial.cap <= 256);
         CHECK(imclient_isopen(c));
-        imclient_close(c);
-        SERVER_OK(fs);
-        fake_free(fs);
+        CLOSE_AND_FINISH(c, fs);
     }
     free(flood);
 }
@@ -620,9 +620,7 @@ static void many_literals_and_a_big_one(void)
     CHECK_INT(text_calls, 1);
     CHECK(text_ok);
     CHECK_STR(log_text(), "u|OK|-1|hi\na|OK|-1|\nb|OK|-1|\n");
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 
     /* 1 MiB in 256 writes of 4 KiB with pauses between some of them. */
     imc_buf_free(&expect_text);
@@ -658,9 +656,7 @@ static void many_literals_and_a_big_one(void)
     /* The megabyte is not kept once delivered (the small tagged reply
      * after it is). */
     CHECK(c->session.reply.cap <= 256);
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
     imc_buf_free(&many);
     imc_buf_free(&big);
     imc_buf_free(&expect_text);
@@ -734,9 +730,7 @@ static void silent_server(void)
     CHECK_INT(r, -1);
     CHECK(zeros >= 2);
     CHECK_CLOSED(c, "timed out: no reply from 127.0.0.1 in 200 ms");
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 /* Greeted, then silent: with nothing pending, bounded waits return 0 and
@@ -759,9 +753,7 @@ static void greeted_then_silent(void)
     run_until_closed(c);
     CHECK_STR(log_text(), "u|OK|-1|hi\na|EOF|-1|\nb|EOF|-1|\n");
     CHECK_CLOSED(c, "timed out: no reply from 127.0.0.1 in 200 ms");
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 /* One byte every 200 ms while the limit on silence is 100 ms: the command
@@ -809,9 +801,7 @@ static void slow_but_alive_server(void)
     run_until(c, 1);
     CHECK_STR(log_text(), "u|OK|-1|hi\na|OK|-1|\n");
     CHECK(imclient_isopen(c));
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    CLOSE_AND_FINISH(c, fs);
 }
 
 /* ---- callbacks and a dying connection ------------------------------------- */
