@@ -124,7 +124,8 @@ static void setup_default(struct imc_session *s, struct imc_buf *wire)
 
 static void teardown(struct imc_session *s, struct imc_buf *wire)
 {
-    imc_buf_free(wire);
+    if (wire)
+        imc_buf_free(wire);
     imc_session_free(s);
 }
 
