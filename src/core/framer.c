@@ -27,6 +27,13 @@ const char *imc_framer_error(const struct imc_framer *f)
     return f->error;
 }
 
+void imc_framer_not_a_literal(struct imc_framer *f)
+{
+    f->in_literal = 0;
+    f->literal_left = 0;
+    f->at_response_start = 1;
+}
+
 int imc_literal_header(const char *line, size_t len, uint64_t *n)
 {
     if (len < 3 || line[len - 1] != '}')

@@ -58,6 +58,10 @@ size_t imc_framer_next(struct imc_framer *f, const char *in, size_t len,
                        struct imc_frame *out);
 const char *imc_framer_error(const struct imc_framer *f);
 
+/* The line just returned ended in "{n}" that is text, not a literal header
+ * (the caller knows the grammar): read the next bytes as a new response. */
+void imc_framer_not_a_literal(struct imc_framer *f);
+
 /* Parse a literal header "{n}" or "{n+}" at the end of line[0..len).
  * Returns 1 and sets *n if there is one, 0 if not, -1 if n is too big for
  * 64 bits. */

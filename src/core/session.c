@@ -366,10 +366,42 @@ static int begin_response(struct imc_session *s, const struct imc_frame *fr)
     return 0;
 }
 
-static int on_line(struct imc_session *s, const struct imc_frame *fr)
+/* RFC 3501: the text of a status response (tagged, or untagged OK, NO,
+ * BAD, BYE, PREAUTH) or of a continuation request is plain text; a literal
+ * can appear there only inside a "[...]" response code (BADCHARSET's
+ * astrings).  So "1 OK go {0}" ends with text, and reading a literal there
+ * would swallow the next response. */
+static int literal_is_text(const struct imc_session *s, const struct imc_frame *fr)
 {
+    const struct imc_reply_head *h = &s->head;
+    if (h->kind == IMC_REPLY_UNTAGGED) {
+        static const char *const status[] = { "OK", "NO", "BAD", "BYE", "PREAUTH" };
+        int is_status = 0;
+        for (size_t i = 0; i < sizeof status / sizeof status[0]; i++)
+            is_status |= h->kw_len == strlen(status[i]) &&
+                         imc_ascii_eq(fr->data + h->kw_start, status[i], h->kw_len);
+        if (!is_status)
+            return 0;
+    }
+    size_t t = h->text_start;
+    if (t >= fr->len || fr->data[t] != '[')
+        return 1;
+    /* Inside the code only while no "]" has closed it before the header. */
+    return memchr(fr->data + t, ']', fr->len - t) != NULL;
+}
+
+static int on_line(struct imc_session *s, const struct imc_frame *orig)
+{
+    const struct imc_frame *fr = orig;
+    struct imc_frame plain;
     if (fr->first && begin_response(s, fr) < 0)
         return -1;
+    if (fr->first && fr->literal && literal_is_text(s, fr)) {
+        imc_framer_not_a_literal(&s->framer);
+        plain = *fr;
+        plain.literal = 0;
+        fr = &plain;
+    }
     if (s->resp == IMC_RESP_COLLECT &&
         collect(s, fr->data, fr->len + (fr->literal ? fr->eol_len : 0)) < 0)
         return -1;

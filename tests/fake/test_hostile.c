@@ -351,7 +351,7 @@ static void close_mid_reply(void)
         "* 1 FETCH (BODY[] {3}\r\nabc)",
         "* OK partial",
         "1 OK\r",
-        "1 OK {2}\r\nx",
+        "1 OK [BADCHARSET ({2}\r\nx",
         "+ go",
     };
     for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++) {

@@ -491,12 +491,17 @@ static void literal_forms(void)
                                "* 2 FETCH (A {3}\r\n\r\n\r B {1}\r\n\n C {2}\r\n\r\n)\r\n"
                                "* 3 FETCH (BODY[] {23}\r\n1 OK fake\r\n* BYE fake\r\n)\r\n"
                                "* 4 FETCH (X {2+}\r\nab)\r\n"
-                               "1 OK {4}\r\ndone\r\n"), .ncmds = 1 }),
+                               "1 OK [BADCHARSET ({5}\r\nUTF-8)] done\r\n"), .ncmds = 1 }),
            "u|FETCH|1|(BODY[] {0}\\r\\n)\n"
            "u|FETCH|2|(A {3}\\r\\n\\r\\n\\r B {1}\\r\\n\\n C {2}\\r\\n\\r\\n)\n"
            "u|FETCH|3|(BODY[] {23}\\r\\n1 OK fake\\r\\n* BYE fake\\r\\n)\n"
            "u|FETCH|4|(X {2+}\\r\\nab)\n"
-           "c1|OK|-1|{4}\\r\\ndone\n"
+           "c1|OK|-1|[BADCHARSET ({5}\\r\\nUTF-8)] done\n"
+           "=ok inflight=0\n" NEXT_OK(2));
+    /* In a status response's text (outside a response code) "{n}" is text,
+     * as RFC 3501's grammar has it: the next line is a new response. */
+    EXPECT(&((struct scen){ IN("* OK go {4}\r\n* BYE x\r\n1 NO try {0}\r\n"), .ncmds = 1 }),
+           "u|OK|-1|go {4}\nu|BYE|-1|x\nc1|NO|-1|try {0}\n"
            "=ok inflight=0\n" NEXT_OK(2));
     /* Not literal headers: these are plain text. */
     EXPECT(&((struct scen){ IN("* OK {}\r\n* OK {-1}\r\n* OK { 1}\r\n* OK {1 }\r\n"
@@ -650,10 +655,11 @@ static void continuation_forms(void)
     struct scen sc = { 0 };
     setup(&s, &sc);
     imc_callbacks_set(&s.callbacks, "+", 0, record, "plus");
-    const char in[] = "+\r\n+  two\r\n+ {3}\r\na\0b\r\n";
+    /* "{3}" ending a continuation's text is text (RFC 3501 grammar). */
+    const char in[] = "+\r\n+  two\r\n+ {3}\r\n";
     CHECK_INT(imc_session_feed(&s, in, sizeof in - 1), 0);
     CHECK_STR(imc_buf_cstr(&logbuf),
-              "plus|+|-1|\nplus|+|-1| two\nplus|+|-1|{3}\\r\\na\\0b\n");
+              "plus|+|-1|\nplus|+|-1| two\nplus|+|-1|{3}\n");
     CHECK(!bad_reply);
     imc_session_free(&s);
 
@@ -710,7 +716,7 @@ static void end_of_stream_mid_reply(void)
         "* 1 FETCH (BODY[] {3}\r\nabc)\r",
         "* OK partial",
         "1 OK",
-        "1 OK {2}\r\nx",
+        "1 OK [BADCHARSET ({2}\r\nx",
     };
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
         struct imc_session s;
