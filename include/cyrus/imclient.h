@@ -171,6 +171,17 @@ int imclient_begintls(struct imclient *imclient, char *cert_file, char *key_file
 /* Choose how the next handshake verifies the server. */
 void imclient_settlsverify(struct imclient *imclient, int mode);
 
+/* ---- Compression ---------------------------------------------------------
+ * COMPRESS=DEFLATE (RFC 4978): from the server's OK on, both directions are
+ * compressed.  Call it after TLS and authentication, with no command
+ * pending.  Returns 0 when compression is on; 1 when the server said NO or
+ * BAD (the connection goes on uncompressed); -1 when refused here (called
+ * from a callback, already active, commands pending: the connection stays
+ * open) or when the connection failed (it is then closed).  imclient_error()
+ * says why.
+ */
+int imclient_compress(struct imclient *imclient);
+
 /* ---- Authentication secrets ----------------------------------------------
  * imclient_authenticate() never prompts.  Names and secrets a mechanism
  * needs come from this procedure; it returns a NUL-terminated string that

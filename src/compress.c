@@ -1,0 +1,195 @@
+/*
+ * imclient_compress(): COMPRESS DEFLATE (RFC 4978).  After the server's
+ * tagged OK every byte both ways is raw deflate, starting with the byte
+ * right after the OK's CRLF, so the rest of that read is inflated, never
+ * parsed as it came.
+ *
+ * Unlike STARTTLS, a refusal here leaves the connection open: compression
+ * protects nothing, so going on uncompressed is safe, and the application
+ * can carry on with the connection it has.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "auth/auth_internal.h"
+#include "imclient_internal.h"
+#include "transport/deflate.h"
+
+/* Set the reason imclient_error() gives without failing the connection;
+ * a connection that did fail keeps its own reason. */
+static void explain(struct imclient *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void explain(struct imclient *c, const char *fmt, ...)
+{
+    if (c->session.failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->session.error, sizeof c->session.error, fmt, ap);
+    va_end(ap);
+}
+
+/* Compression may only start where both sides agree on the next byte, as
+ * a security layer may (see STARTTLS). */
+static int refuse_unsafe_start(struct imclient *c)
+{
+    if (!c->transport) {
+        explain(c, "COMPRESS: the connection is closed");
+        return -1;
+    }
+    const char *why = NULL;
+    char buf[128];
+    if (c->depth > 0)
+        why = "it cannot run inside a callback";
+    else if (imc_deflate_on_stack(c->transport))
+        why = "compression is already active";
+    else if (imc_session_inflight(&c->session) > 0 || imc_session_has_output(&c->session)) {
+        snprintf(buf, sizeof buf, "%zu command(s) still wait for their replies, which "
+                 "would cross into compression", imc_session_inflight(&c->session));
+        why = buf;
+    } else if (!imc_session_at_boundary(&c->session))
+        why = "a reply is partly received";
+    if (!why)
+        return 0;
+    explain(c, "COMPRESS refused: %s", why);
+    return -1;
+}
+
+struct compress_reply {
+    int done;
+    char keyword[16];
+    char text[100];
+};
+
+/* Server text in an error: control bytes (terminal escapes) become '?'. */
+static void quote_text(char *out, size_t cap, const char *text, size_t len)
+{
+    size_t n = len < cap - 1 ? len : cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        out[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    out[n] = '\0';
+}
+
+static void compress_done(struct imclient *c, void *rock, struct imclient_reply *r)
+{
+    (void)c;
+    struct compress_reply *w = rock;
+    w->done = 1;
+    quote_text(w->keyword, sizeof w->keyword, r->keyword, strlen(r->keyword));
+    quote_text(w->text, sizeof w->text, r->text, r->textlen);
+}
+
+/* Name the exchange in an error that came from below, unless it does. */
+static void blame_compress(struct imclient *c)
+{
+    char *e = c->session.error;
+    if (strncmp(e, "COMPRESS", 8) == 0)
+        return;
+    char was[sizeof c->session.error];
+    memcpy(was, e, sizeof was);
+    size_t keep = sizeof c->session.error - sizeof "COMPRESS failed: ";
+    snprintf(e, sizeof c->session.error, "COMPRESS failed: %.*s", (int)keep,
+             was[0] ? was : "connection closed");
+}
+
+static int feed(struct imclient *c, const char *data, size_t len)
+{
+    c->depth++;
+    int r = imc_session_feed(&c->session, data, len);
+    c->depth--;
+    if (r < 0) {
+        imc_fail(c, "%s", c->session.error);
+        return -1;
+    }
+    return 0;
+}
+
+/* Hand what the new layer holds to the session now, as the event loop
+ * would: an application waiting in select() would not see it, since the
+ * socket has nothing more to say. */
+static int deliver_held(struct imclient *c)
+{
+    while (c->transport && imc_deflate_held(c->transport)) {
+        ssize_t n = imc_transport_read(c->transport, c->readbuf, c->readcap);
+        if (n < 0 && errno == EAGAIN)
+            break;
+        if (n <= 0) {
+            imc_fail(c, "COMPRESS: %s", n == 0 ? "connection closed" : c->transport->error);
+            return -1;
+        }
+        c->last_read = (size_t)n;
+        if (c->trace)
+            c->trace(c, c->tracerock, 'S', c->readbuf, (size_t)n);
+        if (feed(c, c->readbuf, (size_t)n) < 0)
+            return -1;
+    }
+    return c->transport ? 0 : -1;
+}
+
+static int start_layer(struct imclient *c)
+{
+    if (!imc_session_at_boundary(&c->session)) {
+        imc_fail(c, "COMPRESS failed: a reply was partly received when compression "
+                    "was to begin");
+        return -1;
+    }
+    char err[160];
+    struct imc_transport *t = imc_deflate_new(c->transport, err, sizeof err);
+    if (!t) {
+        imc_fail(c, "COMPRESS failed: %s", err);
+        return -1;
+    }
+    c->transport = t;
+    size_t n;
+    const char *rest = imc_leftover(c, &n);
+    imc_deflate_unread(t, rest, n);
+    imc_session_resume(&c->session);
+    if (deliver_held(c) < 0 || imc_flush(c) < 0)
+        return -1;
+    c->last_activity = imc_now_ms();
+    return 0;
+}
+
+/* 0: compression is on; 1: the server said NO or BAD; -1: the connection
+ * failed. */
+static int negotiate(struct imclient *c)
+{
+    struct compress_reply w = { 0 };
+    c->last_activity = imc_now_ms();
+    if (imc_send(c, compress_done, &w, "COMPRESS DEFLATE") < 0) {
+        if (c->transport)
+            explain(c, "COMPRESS could not be sent: %s", c->session.error);
+        return -1;
+    }
+    imc_session_pause_after(&c->session, imc_session_last_tag(&c->session));
+    imc_run_until_paused(c);
+    if (!c->transport || !c->session.paused || !w.done) {
+        if (c->transport)
+            imc_fail(c, "COMPRESS failed: no reply");
+        blame_compress(c);
+        return -1;
+    }
+    if (strcmp(w.keyword, "OK") != 0) {
+        /* Still plain text: what followed the answer is parsed as usual. */
+        imc_switch_plain(c);
+        if (!c->transport)
+            return -1;
+        explain(c, "COMPRESS refused by %s: %s %s", c->servername, w.keyword, w.text);
+        return 1;
+    }
+    return start_layer(c);
+}
+
+int imclient_compress(struct imclient *imclient)
+{
+    struct imclient *c = imclient;
+    if (refuse_unsafe_start(c) < 0)
+        return -1;
+    imc_exclusive_begin(c);
+    int r = negotiate(c);
+    return imc_exclusive_end(c, r);
+}
