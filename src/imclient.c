@@ -88,8 +88,9 @@ int imc_flush(struct imclient *c)
     return c->transport ? 0 : -1;
 }
 
-/* Read once and hand the bytes to the session (which runs callbacks). */
-static int read_once(struct imclient *c)
+/* Read once and hand the bytes to the session (which runs callbacks).
+ * Returns 1 after a read, 0 when nothing was there, -1 on failure. */
+static int read_some(struct imclient *c)
 {
     ssize_t n = imc_transport_read(c->transport, c->readbuf, c->readcap);
     if (n < 0 && errno == EAGAIN)
@@ -114,6 +115,21 @@ static int read_once(struct imclient *c)
         drop_transport(c);
         return -1;
     }
+    return 1;
+}
+
+static int read_once(struct imclient *c)
+{
+    int r;
+    /* Bytes a layer still holds (TLS records, inflated data) would not wake
+     * an application waiting in select() on the socket: take them now, up
+     * to a point where input must stop. */
+    do
+        r = read_some(c);
+    while (r > 0 && imc_transport_buffered(c->transport) > 0 && !c->session.paused &&
+           !c->session.halted && !c->close_requested);
+    if (r < 0)
+        return -1;
     /* Callbacks may have queued commands. */
     return imc_flush(c);
 }
@@ -296,7 +312,7 @@ void imclient_send(struct imclient *imclient, imclient_proc_t *finishproc,
          * would land inside the exchange or cross into the new layer. */
         c->depth++;
         imc_session_refuse(&c->session, finishproc, finishrock,
-                           "imclient_send during STARTTLS or AUTHENTICATE");
+                           "imclient_send during STARTTLS, AUTHENTICATE or COMPRESS");
         c->depth--;
         return;
     }

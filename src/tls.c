@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "imclient_internal.h"
+#include "transport/deflate.h"
 #include "transport/tls.h"
 
 int imclient_havetls(void)
@@ -39,6 +40,8 @@ static int refuse_unsafe_start(struct imclient *c, const char *what)
         why = "it cannot run inside a callback";
     else if (c->tls_active)
         why = "TLS is already active";
+    else if (imc_deflate_on_stack(c->transport))
+        why = "COMPRESS is active (TLS must start first: RFC 4978)";
     else if (imc_session_inflight(&c->session) > 0 || imc_session_has_output(&c->session)) {
         snprintf(buf, sizeof buf, "%zu command(s) still wait for their replies, which "
                  "would cross into TLS", imc_session_inflight(&c->session));

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "transport/deflate.h"
+
 /* The descriptors: the name is what libsasl2 and the server call the
  * mechanism; maxssf what it can protect (GSSAPI: up to AES-256). */
 struct sasl_client krb_sasl_client = { "GSSAPI", 256 };
@@ -138,6 +140,15 @@ int imclient_authenticate(struct imclient *imclient, struct sasl_client **availm
     if ((protallowed & SASL_PROT_ANY) == 0) {
         imc_auth_explain(c, "protallowed admits no security layer, not even none");
         return 1;
+    }
+    /* RFC 4978: compression sits above every other layer, so a security
+     * layer can no longer be slipped in below it; only "none" remains. */
+    if (imc_deflate_on_stack(c->transport)) {
+        if (!(protallowed & SASL_PROT_NONE)) {
+            imc_auth_explain(c, "a security layer cannot start once COMPRESS is active");
+            return 1;
+        }
+        protallowed = SASL_PROT_NONE;
     }
     char err[200];
     if (imc_sasl_init(err, sizeof err) < 0) {

@@ -1,8 +1,7 @@
 /*
  * One layer of the byte stream between the session and the server: the
- * socket at the bottom, then optionally TLS and a SASL security layer
- * stacked on it (COMPRESS=DEFLATE would be one more such layer; it is not
- * written yet).  Each layer owns the one below it.
+ * socket at the bottom, then optionally TLS, a SASL security layer and
+ * DEFLATE (always on top) stacked on it.  Each layer owns the one below it.
  */
 #ifndef IMC_TRANSPORT_H
 #define IMC_TRANSPORT_H

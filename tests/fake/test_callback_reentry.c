@@ -148,7 +148,7 @@ static void send_from_callback_during_authenticate(void)
     CHECK_INT(sr, 0);
     CHECK_INT(r, 0);
     CHECK_STR(log_text(),
-              "noop|BAD|-1|[CLIENTBUG] imclient_send during STARTTLS or AUTHENTICATE\n");
+              "noop|BAD|-1|[CLIENTBUG] imclient_send during STARTTLS, AUTHENTICATE or COMPRESS\n");
 }
 
 int main(int argc, char **argv)

@@ -356,6 +356,28 @@ static void compress_then_deflated_imap(void)
     free(data);
 }
 
+/* Layers keep RFC 4978's order: once compression is on, STARTTLS is
+ * refused before anything is sent (it closes the connection, as every
+ * STARTTLS failure does), and authentication may only go without a
+ * security layer. */
+static void no_layers_below_compression(void)
+{
+    struct sasl_client *mechs[] = { &imclient_sasl_plain, NULL };
+    struct zpeer *p = peer_start(PEER(S_SEND(GREETING), S_EXPECT("1 COMPRESS DEFLATE\r\n"),
+                                      S_OK_Z("1 OK DEFLATE active\r\n", ""), S_DRAIN()));
+    struct imclient *c = open_greeted(p);
+    CHECK(c != NULL);
+    CHECK_INT(imclient_compress(c), 0);
+    CHECK_INT(imclient_authenticate(c, mechs, "imap", NULL, SASL_PROT_INTEGRITY), 1);
+    CHECK_STR(imclient_error(c), "a security layer cannot start once COMPRESS is active");
+    CHECK(imclient_isopen(c));
+    CHECK(imclient_starttls(c, NULL, NULL, NULL, NULL) != 0);
+    CHECK_STR(imclient_error(c),
+              "STARTTLS refused: COMPRESS is active (TLS must start first: RFC 4978)");
+    CHECK(!imclient_isopen(c));
+    FINISH(c, p, "1 COMPRESS DEFLATE\r\n");
+}
+
 /* NO: 1, and the connection goes on in plain text, including what came
  * after the NO in the same segment. */
 static void no_keeps_plain_connection(void)
@@ -507,6 +529,7 @@ int main(int argc, char **argv)
 {
     static const struct check_test tests[] = {
         TEST(compress_then_deflated_imap),
+        TEST(no_layers_below_compression),
         TEST(no_keeps_plain_connection),
         TEST(bad_keeps_plain_connection),
         TEST(refused_while_command_pending),
