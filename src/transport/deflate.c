@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "cyrus/xmalloc.h"
+#include "transport/encoded_out.h"
 #include "util/buf.h"
 
 /* Compressed bytes asked of the layer below per read. */
@@ -36,9 +37,7 @@ struct deflate_layer {
                                   more output may be ready without more input */
     int in_ended;              /* the server ended its deflate stream */
 
-    struct imc_buf out;        /* compressed, not yet taken below: data[outpos, len) */
-    size_t outpos;
-    size_t out_plain;          /* plaintext the compressed bytes stand for */
+    struct imc_encoded_out out; /* compressed bytes waiting for the layer below */
 };
 
 static struct deflate_layer *layer_of(struct imc_transport *t)
@@ -168,38 +167,6 @@ void imc_deflate_unread(struct imc_transport *t, const char *data, size_t len)
 
 /* ---- writing ------------------------------------------------------------ */
 
-/* Push held compressed bytes down.  0 when all went, -1 with errno (EAGAIN:
- * the layer below takes no more now). */
-static int push_out(struct deflate_layer *l)
-{
-    while (l->outpos < l->out.len) {
-        ssize_t n = imc_transport_write(l->base.lower, l->out.data + l->outpos,
-                                        l->out.len - l->outpos);
-        if (n < 0) {
-            if (errno != EAGAIN && l->base.lower->error[0])
-                snprintf(l->base.error, sizeof l->base.error, "%s", l->base.lower->error);
-            return -1;
-        }
-        if (n == 0) {
-            errno = EAGAIN;
-            return -1;
-        }
-        l->outpos += (size_t)n;
-    }
-    l->out.len = 0;
-    l->outpos = 0;
-    return 0;
-}
-
-static ssize_t finish_chunk(struct deflate_layer *l)
-{
-    if (push_out(l) < 0)
-        return -1;
-    size_t n = l->out_plain;
-    l->out_plain = 0;
-    return (ssize_t)n;
-}
-
 /* Compress len bytes and flush them to a byte boundary, so the server can
  * inflate all of it now. */
 static int compress_chunk(struct deflate_layer *l, const char *buf, size_t len)
@@ -207,12 +174,12 @@ static int compress_chunk(struct deflate_layer *l, const char *buf, size_t len)
     l->outz.next_in = (Bytef *)buf;
     l->outz.avail_in = (uInt)len;
     do {
-        imc_buf_reserve(&l->out, OUT_STEP);
-        uInt room = (uInt)(l->out.cap - l->out.len - 1);
-        l->outz.next_out = (Bytef *)l->out.data + l->out.len;
+        imc_buf_reserve(&l->out.bytes, OUT_STEP);
+        uInt room = (uInt)(l->out.bytes.cap - l->out.bytes.len - 1);
+        l->outz.next_out = (Bytef *)l->out.bytes.data + l->out.bytes.len;
         l->outz.avail_out = room;
         int z = deflate(&l->outz, Z_SYNC_FLUSH);
-        l->out.len += room - l->outz.avail_out;
+        l->out.bytes.len += room - l->outz.avail_out;
         if (z != Z_OK && z != Z_BUF_ERROR) {
             snprintf(l->base.error, sizeof l->base.error, "deflate failed: %s",
                      l->outz.msg ? l->outz.msg : "stream error");
@@ -227,24 +194,14 @@ static ssize_t layer_write(struct imc_transport *t, const char *buf, size_t len)
 {
     struct deflate_layer *l = layer_of(t);
     t->error[0] = '\0';
-    if (l->out_plain > 0) {
-        /* The caller offers the chunk again; it must not have shrunk. */
-        if (len < l->out_plain) {
-            snprintf(t->error, sizeof t->error,
-                     "deflate layer: %zu bytes offered after %zu were begun", len,
-                     l->out_plain);
-            errno = EINVAL;
-            return -1;
-        }
-        return finish_chunk(l);
-    }
+    if (l->out.plain > 0) /* the caller offers the chunk again */
+        return imc_encoded_out_retry(&l->out, t, len, "deflate layer");
     if (len == 0)
         return 0;
     size_t n = len > WRITE_CHUNK ? WRITE_CHUNK : len;
     if (compress_chunk(l, buf, n) < 0)
         return -1;
-    l->out_plain = n;
-    return finish_chunk(l);
+    return imc_encoded_out_commit(&l->out, t, n);
 }
 
 /* ---- the rest of the interface ------------------------------------------ */
@@ -266,7 +223,7 @@ static int layer_wants(const struct imc_transport *t)
 {
     const struct deflate_layer *l = (const struct deflate_layer *)t;
     int w = imc_transport_wants(t->lower);
-    if (l->outpos < l->out.len)
+    if (imc_encoded_out_waiting(&l->out))
         w |= IMC_WANT_WRITE;
     return w;
 }
@@ -278,7 +235,7 @@ static void free_layer(struct deflate_layer *l)
     if (l->outz_ready)
         deflateEnd(&l->outz);
     free(l->in);
-    imc_buf_free(&l->out);
+    imc_encoded_out_free(&l->out);
     free(l);
 }
 
@@ -303,7 +260,7 @@ int imc_deflate_on_stack(const struct imc_transport *t)
 size_t imc_deflate_footprint(const struct imc_transport *t)
 {
     const struct deflate_layer *l = (const struct deflate_layer *)t;
-    return sizeof *l + l->incap + l->out.cap + l->zlib_bytes;
+    return sizeof *l + l->incap + l->out.bytes.cap + l->zlib_bytes;
 }
 
 struct imc_transport *imc_deflate_new(struct imc_transport *lower, char *err, size_t errlen)
@@ -328,6 +285,6 @@ struct imc_transport *imc_deflate_new(struct imc_transport *lower, char *err, si
     }
     l->in = xmalloc(IN_CHUNK);
     l->incap = IN_CHUNK;
-    imc_buf_init(&l->out);
+    imc_encoded_out_init(&l->out);
     return &l->base;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cyrus/xmalloc.h"
+#include "transport/encoded_out.h"
 #include "util/buf.h"
 
 /* Bytes asked of the layer below per read. */
@@ -19,9 +20,7 @@ struct sasl_layer {
     struct imc_buf in;         /* decoded, not yet read: in.data[inpos, in.len) */
     size_t inpos;
 
-    struct imc_buf out;        /* encoded, not yet taken below: out.data[outpos, out.len) */
-    size_t outpos;
-    size_t out_plain;          /* plaintext bytes the encoded ones stand for */
+    struct imc_encoded_out out; /* encoded bytes waiting for the layer below */
 
     char *chunk;               /* LOWER_CHUNK bytes for reads from below */
 };
@@ -95,53 +94,12 @@ static ssize_t layer_read(struct imc_transport *t, char *buf, size_t len)
     return take_held(l, buf, len);
 }
 
-/* Push held encoded bytes down.  0 when all went, -1 with errno (EAGAIN:
- * the layer below takes no more now). */
-static int push_out(struct sasl_layer *l)
-{
-    while (l->outpos < l->out.len) {
-        ssize_t n = imc_transport_write(l->base.lower, l->out.data + l->outpos,
-                                        l->out.len - l->outpos);
-        if (n < 0) {
-            if (errno != EAGAIN && l->base.lower->error[0])
-                snprintf(l->base.error, sizeof l->base.error, "%s", l->base.lower->error);
-            return -1;
-        }
-        if (n == 0) {
-            errno = EAGAIN;
-            return -1;
-        }
-        l->outpos += (size_t)n;
-    }
-    l->out.len = 0;
-    l->outpos = 0;
-    return 0;
-}
-
-static ssize_t finish_chunk(struct sasl_layer *l)
-{
-    if (push_out(l) < 0)
-        return -1;
-    size_t n = l->out_plain;
-    l->out_plain = 0;
-    return (ssize_t)n;
-}
-
 static ssize_t layer_write(struct imc_transport *t, const char *buf, size_t len)
 {
     struct sasl_layer *l = layer_of(t);
     t->error[0] = '\0';
-    if (l->out_plain > 0) {
-        /* The caller offers the chunk again; it must not have shrunk. */
-        if (len < l->out_plain) {
-            snprintf(t->error, sizeof t->error,
-                     "SASL security layer: %zu bytes offered after %zu were begun", len,
-                     l->out_plain);
-            errno = EINVAL;
-            return -1;
-        }
-        return finish_chunk(l);
-    }
+    if (l->out.plain > 0) /* the caller offers the chunk again */
+        return imc_encoded_out_retry(&l->out, t, len, "SASL security layer");
     if (len == 0)
         return 0;
     unsigned n = len > l->maxout ? l->maxout : (unsigned)len;
@@ -150,9 +108,8 @@ static ssize_t layer_write(struct imc_transport *t, const char *buf, size_t len)
     if (sasl_encode(l->conn, buf, n, &enc, &enclen) != SASL_OK)
         return protocol_error(l, "cannot encode data for the server");
     /* sasl_encode()'s output lives only until its next call. */
-    imc_buf_append(&l->out, enc, enclen);
-    l->out_plain = n;
-    return finish_chunk(l);
+    imc_buf_append(&l->out.bytes, enc, enclen);
+    return imc_encoded_out_commit(&l->out, t, n);
 }
 
 static size_t layer_buffered(const struct imc_transport *t)
@@ -165,7 +122,7 @@ static int layer_wants(const struct imc_transport *t)
 {
     const struct sasl_layer *l = (const struct sasl_layer *)t;
     int w = imc_transport_wants(t->lower);
-    if (l->outpos < l->out.len)
+    if (imc_encoded_out_waiting(&l->out))
         w |= IMC_WANT_WRITE;
     return w;
 }
@@ -180,7 +137,7 @@ static void layer_destroy(struct imc_transport *t)
     if (l->in.data)
         memset(l->in.data, 0, l->in.cap);
     imc_buf_free(&l->in);
-    imc_buf_free(&l->out);
+    imc_encoded_out_free(&l->out);
     free(l->chunk);
     free(l);
 }
@@ -211,7 +168,7 @@ struct imc_transport *imc_sasl_layer_new(struct imc_transport *lower, sasl_conn_
     l->keep = keep;
     l->maxout = maxout;
     imc_buf_init(&l->in);
-    imc_buf_init(&l->out);
+    imc_encoded_out_init(&l->out);
     l->chunk = xmalloc(LOWER_CHUNK);
     return &l->base;
 }
