@@ -15,6 +15,7 @@
 
 #include "auth/auth_internal.h"
 #include "imclient_internal.h"
+#include "layer_start.h"
 #include "transport/deflate.h"
 
 /* Set the reason imclient_error() gives without failing the connection;
@@ -39,61 +40,14 @@ static int refuse_unsafe_start(struct imclient *c)
         explain(c, "COMPRESS: the connection is closed");
         return -1;
     }
-    const char *why = NULL;
     char buf[128];
-    if (c->depth > 0)
-        why = "it cannot run inside a callback";
-    else if (imc_deflate_on_stack(c->transport))
-        why = "compression is already active";
-    else if (imc_session_inflight(&c->session) > 0 || imc_session_has_output(&c->session)) {
-        snprintf(buf, sizeof buf, "%zu command(s) still wait for their replies, which "
-                 "would cross into compression", imc_session_inflight(&c->session));
-        why = buf;
-    } else if (!imc_session_at_boundary(&c->session))
-        why = "a reply is partly received";
+    const char *why = imc_deflate_on_stack(c->transport)
+                          ? "compression is already active"
+                          : imc_layer_start_blocked(c, "compression", buf, sizeof buf);
     if (!why)
         return 0;
     explain(c, "COMPRESS refused: %s", why);
     return -1;
-}
-
-struct compress_reply {
-    int done;
-    char keyword[16];
-    char text[100];
-};
-
-/* Server text in an error: control bytes (terminal escapes) become '?'. */
-static void quote_text(char *out, size_t cap, const char *text, size_t len)
-{
-    size_t n = len < cap - 1 ? len : cap - 1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)text[i];
-        out[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-    }
-    out[n] = '\0';
-}
-
-static void compress_done(struct imclient *c, void *rock, struct imclient_reply *r)
-{
-    (void)c;
-    struct compress_reply *w = rock;
-    w->done = 1;
-    quote_text(w->keyword, sizeof w->keyword, r->keyword, strlen(r->keyword));
-    quote_text(w->text, sizeof w->text, r->text, r->textlen);
-}
-
-/* Name the exchange in an error that came from below, unless it does. */
-static void blame_compress(struct imclient *c)
-{
-    char *e = c->session.error;
-    if (strncmp(e, "COMPRESS", 8) == 0)
-        return;
-    char was[sizeof c->session.error];
-    memcpy(was, e, sizeof was);
-    size_t keep = sizeof c->session.error - sizeof "COMPRESS failed: ";
-    snprintf(e, sizeof c->session.error, "COMPRESS failed: %.*s", (int)keep,
-             was[0] ? was : "connection closed");
 }
 
 static int feed(struct imclient *c, const char *data, size_t len)
@@ -158,9 +112,9 @@ static int start_layer(struct imclient *c)
  * failed. */
 static int negotiate(struct imclient *c)
 {
-    struct compress_reply w = { 0 };
+    struct imc_status_reply w = { 0 };
     c->last_activity = imc_now_ms();
-    if (imc_send(c, compress_done, &w, "COMPRESS DEFLATE") < 0) {
+    if (imc_send(c, imc_status_reply_proc, &w, "COMPRESS DEFLATE") < 0) {
         if (c->transport)
             explain(c, "COMPRESS could not be sent: %s", c->session.error);
         return -1;
@@ -170,7 +124,7 @@ static int negotiate(struct imclient *c)
     if (!c->transport || !c->session.paused || !w.done) {
         if (c->transport)
             imc_fail(c, "COMPRESS failed: no reply");
-        blame_compress(c);
+        imc_blame(c, "COMPRESS");
         return -1;
     }
     if (strcmp(w.keyword, "OK") != 0) {

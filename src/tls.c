@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "imclient_internal.h"
+#include "layer_start.h"
 #include "transport/deflate.h"
 #include "transport/tls.h"
 
@@ -34,20 +35,14 @@ static int refuse_unsafe_start(struct imclient *c, const char *what)
             imc_session_fail(&c->session, "%s: the connection is closed", what);
         return -1;
     }
-    const char *why = NULL;
     char buf[128];
-    if (c->depth > 0)
-        why = "it cannot run inside a callback";
-    else if (c->tls_active)
+    const char *why = NULL;
+    if (c->tls_active)
         why = "TLS is already active";
     else if (imc_deflate_on_stack(c->transport))
         why = "COMPRESS is active (TLS must start first: RFC 4978)";
-    else if (imc_session_inflight(&c->session) > 0 || imc_session_has_output(&c->session)) {
-        snprintf(buf, sizeof buf, "%zu command(s) still wait for their replies, which "
-                 "would cross into TLS", imc_session_inflight(&c->session));
-        why = buf;
-    } else if (!imc_session_at_boundary(&c->session))
-        why = "a reply is partly received";
+    else
+        why = imc_layer_start_blocked(c, "TLS", buf, sizeof buf);
     if (!why)
         return 0;
     imc_fail(c, "%s refused: %s", what, why);
@@ -56,68 +51,27 @@ static int refuse_unsafe_start(struct imclient *c, const char *what)
 
 /* ---- STARTTLS ---------------------------------------------------------- */
 
-struct starttls_reply {
-    int done;
-    char keyword[16];
-    char text[100];
-};
-
-/* Server text quoted in an error: applications print errors, so control
- * bytes (terminal escapes) from a hostile server become '?'. */
-static void quote_text(char *out, size_t cap, const char *text, size_t len)
-{
-    size_t n = len < cap - 1 ? len : cap - 1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)text[i];
-        out[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-    }
-    out[n] = '\0';
-}
-
-static void starttls_done(struct imclient *c, void *rock, struct imclient_reply *r)
-{
-    (void)c;
-    struct starttls_reply *w = rock;
-    w->done = 1;
-    quote_text(w->keyword, sizeof w->keyword, r->keyword, strlen(r->keyword));
-    quote_text(w->text, sizeof w->text, r->text, r->textlen);
-}
-
 /* RFC 3501 6.2.1: the only answer that lets TLS begin is the tagged OK.
  * A continuation request would have us send something in the clear. */
 static int refuse_continuation(void *rock, const char *text, size_t len)
 {
     struct imclient *c = rock;
     char quoted[61];
-    quote_text(quoted, sizeof quoted, text, len);
+    imc_quote_text(quoted, sizeof quoted, text, len);
     imc_session_fail(&c->session, "STARTTLS failed: the server asked for more "
                      "(\"+ %s\") instead of answering", quoted);
     return -1;
-}
-
-/* Name the exchange in an error that came from below (EOF, a protocol
- * error, a timeout), unless it already does. */
-static void blame_starttls(struct imclient *c)
-{
-    char *e = c->session.error;
-    if (strncmp(e, "STARTTLS", 8) == 0)
-        return;
-    char was[sizeof c->session.error];
-    memcpy(was, e, sizeof was);
-    size_t keep = sizeof c->session.error - sizeof "STARTTLS failed: ";
-    snprintf(e, sizeof c->session.error, "STARTTLS failed: %.*s", (int)keep,
-             was[0] ? was : "connection closed");
 }
 
 /* Send STARTTLS and wait for its tagged reply, which must be a clean OK at
  * the end of everything the server sent. */
 static int await_starttls_ok(struct imclient *c)
 {
-    struct starttls_reply w = { 0 };
+    struct imc_status_reply w = { 0 };
     imc_continuation_fn *old_cont = c->session.cont;
     void *old_rock = c->session.cont_rock;
     c->last_activity = imc_now_ms();
-    if (imc_send(c, starttls_done, &w, "STARTTLS") < 0) {
+    if (imc_send(c, imc_status_reply_proc, &w, "STARTTLS") < 0) {
         imc_fail(c, "STARTTLS could not be sent: %s", c->session.error);
         return -1;
     }
@@ -130,7 +84,7 @@ static int await_starttls_ok(struct imclient *c)
     if (!c->transport || !c->session.paused || !w.done) {
         if (c->transport)
             imc_fail(c, "STARTTLS failed: no reply");
-        blame_starttls(c);
+        imc_blame(c, "STARTTLS");
         return -1;
     }
     if (strcmp(w.keyword, "OK") != 0) {

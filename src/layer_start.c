@@ -1,0 +1,51 @@
+#include "layer_start.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *imc_layer_start_blocked(struct imclient *c, const char *into, char *buf,
+                                    size_t buflen)
+{
+    if (c->depth > 0)
+        return "it cannot run inside a callback";
+    if (imc_session_inflight(&c->session) > 0 || imc_session_has_output(&c->session)) {
+        snprintf(buf, buflen, "%zu command(s) still wait for their replies, which would "
+                 "cross into %s", imc_session_inflight(&c->session), into);
+        return buf;
+    }
+    if (!imc_session_at_boundary(&c->session))
+        return "a reply is partly received";
+    return NULL;
+}
+
+void imc_quote_text(char *out, size_t cap, const char *text, size_t len)
+{
+    size_t n = len < cap - 1 ? len : cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        out[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    out[n] = '\0';
+}
+
+void imc_status_reply_proc(struct imclient *c, void *rock, struct imclient_reply *r)
+{
+    (void)c;
+    struct imc_status_reply *w = rock;
+    w->done = 1;
+    imc_quote_text(w->keyword, sizeof w->keyword, r->keyword, strlen(r->keyword));
+    imc_quote_text(w->text, sizeof w->text, r->text, r->textlen);
+}
+
+void imc_blame(struct imclient *c, const char *what)
+{
+    char *e = c->session.error;
+    size_t wl = strlen(what);
+    if (strncmp(e, what, wl) == 0)
+        return;
+    char was[sizeof c->session.error];
+    memcpy(was, e, sizeof was);
+    int keep = (int)(sizeof c->session.error - wl - sizeof " failed: ");
+    snprintf(e, sizeof c->session.error, "%s failed: %.*s", what, keep,
+             was[0] ? was : "connection closed");
+}
