@@ -18,26 +18,12 @@
 #include "layer_start.h"
 #include "transport/deflate.h"
 
-/* Set the reason imclient_error() gives without failing the connection;
- * a connection that did fail keeps its own reason. */
-static void explain(struct imclient *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void explain(struct imclient *c, const char *fmt, ...)
-{
-    if (c->session.failed)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->session.error, sizeof c->session.error, fmt, ap);
-    va_end(ap);
-}
-
 /* Compression may only start where both sides agree on the next byte, as
  * a security layer may (see STARTTLS). */
 static int refuse_unsafe_start(struct imclient *c)
 {
     if (!c->transport) {
-        explain(c, "COMPRESS: the connection is closed");
+        imc_explain(c, "COMPRESS: the connection is closed");
         return -1;
     }
     char buf[128];
@@ -46,20 +32,8 @@ static int refuse_unsafe_start(struct imclient *c)
                           : imc_layer_start_blocked(c, "compression", buf, sizeof buf);
     if (!why)
         return 0;
-    explain(c, "COMPRESS refused: %s", why);
+    imc_explain(c, "COMPRESS refused: %s", why);
     return -1;
-}
-
-static int feed(struct imclient *c, const char *data, size_t len)
-{
-    c->depth++;
-    int r = imc_session_feed(&c->session, data, len);
-    c->depth--;
-    if (r < 0) {
-        imc_fail(c, "%s", c->session.error);
-        return -1;
-    }
-    return 0;
 }
 
 /* Hand what the new layer holds to the session now, as the event loop
@@ -78,7 +52,7 @@ static int deliver_held(struct imclient *c)
         c->last_read = (size_t)n;
         if (c->trace)
             c->trace(c, c->tracerock, 'S', c->readbuf, (size_t)n);
-        if (feed(c, c->readbuf, (size_t)n) < 0)
+        if (imc_feed(c, c->readbuf, (size_t)n) < 0)
             return -1;
     }
     return c->transport ? 0 : -1;
@@ -116,7 +90,7 @@ static int negotiate(struct imclient *c)
     c->last_activity = imc_now_ms();
     if (imc_send(c, imc_status_reply_proc, &w, "COMPRESS DEFLATE") < 0) {
         if (c->transport)
-            explain(c, "COMPRESS could not be sent: %s", c->session.error);
+            imc_explain(c, "COMPRESS could not be sent: %s", c->session.error);
         return -1;
     }
     imc_session_pause_after(&c->session, imc_session_last_tag(&c->session));
@@ -132,7 +106,7 @@ static int negotiate(struct imclient *c)
         imc_switch_plain(c);
         if (!c->transport)
             return -1;
-        explain(c, "COMPRESS refused by %s: %s %s", c->servername, w.keyword, w.text);
+        imc_explain(c, "COMPRESS refused by %s: %s %s", c->servername, w.keyword, w.text);
         return 1;
     }
     return start_layer(c);

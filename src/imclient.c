@@ -62,6 +62,31 @@ void imc_fail(struct imclient *c, const char *fmt, ...)
     drop_transport(c);
 }
 
+int imc_feed(struct imclient *c, const char *data, size_t len)
+{
+    c->depth++;
+    int r = imc_session_feed(&c->session, data, len);
+    c->depth--;
+    if (r < 0) {
+        drop_transport(c); /* the session has given every command EOF */
+        return -1;
+    }
+    return 0;
+}
+
+void imc_explain(struct imclient *c, const char *fmt, ...)
+{
+    if (c->session.failed)
+        return;
+    /* Through a copy: callers may pass the current reason as an argument. */
+    char why[sizeof c->session.error];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    memcpy(c->session.error, why, sizeof why);
+}
+
 /* Write what the session lets go now, until the socket would block. */
 int imc_flush(struct imclient *c)
 {
@@ -108,14 +133,7 @@ static int read_some(struct imclient *c)
     c->last_read = (size_t)n;
     if (c->trace)
         c->trace(c, c->tracerock, 'S', c->readbuf, (size_t)n);
-    c->depth++;
-    int r = imc_session_feed(&c->session, c->readbuf, (size_t)n);
-    c->depth--;
-    if (r < 0) {
-        drop_transport(c);
-        return -1;
-    }
-    return 1;
+    return imc_feed(c, c->readbuf, (size_t)n) < 0 ? -1 : 1;
 }
 
 static int read_once(struct imclient *c)

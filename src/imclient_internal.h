@@ -32,6 +32,13 @@ struct imclient {
 /* Fail the connection: EOF to every pending command, socket closed. */
 void imc_fail(struct imclient *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Hand bytes to the session as a read would (callbacks run); -1 if the
+ * session failed, the connection then being closed. */
+int imc_feed(struct imclient *c, const char *data, size_t len);
+/* Set the reason imclient_error() gives without failing the connection;
+ * a connection that did fail keeps its own reason. */
+void imc_explain(struct imclient *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Write what may be written now; -1 if the connection failed. */
 int imc_flush(struct imclient *c);
 /* imclient_send() without the checks that guard the application's use. */

@@ -160,9 +160,4 @@ int imc_switch_layer(struct imclient *c, sasl_conn_t *conn, void *keep);
  * command's finish callback has run either way). */
 int imc_auth_wait_paused(struct imclient *c);
 
-/* Set the explanation imclient_error() gives, unless the connection has
- * failed (its reason stays). */
-void imc_auth_explain(struct imclient *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 #endif

@@ -84,12 +84,12 @@ static int try_mechanisms(struct imclient *c, struct sasl_client **availmech,
         char why[256];
         enum imc_exchange_result r = imc_attempt_run(c, a, why, sizeof why);
         if (r == IMC_EXCHANGE_OK) {
-            imc_auth_explain(c, "%s", "");
+            imc_explain(c, "%s", "");
             return 0;
         }
         add_reason(&reasons, why);
         if (r == IMC_EXCHANGE_PREMATURE) {
-            imc_auth_explain(c, "%s", reasons.text);
+            imc_explain(c, "%s", reasons.text);
             return 2;
         }
         if (r == IMC_EXCHANGE_CLOSED || r == IMC_EXCHANGE_HOSTILE)
@@ -98,9 +98,9 @@ static int try_mechanisms(struct imclient *c, struct sasl_client **availmech,
     if (!tried) {
         char names[160];
         list_names(availmech, names, sizeof names);
-        imc_auth_explain(c, "the server offers none of the mechanisms asked for (%s)", names);
+        imc_explain(c, "the server offers none of the mechanisms asked for (%s)", names);
     } else {
-        imc_auth_explain(c, "%s", reasons.text);
+        imc_explain(c, "%s", reasons.text);
     }
     return 1;
 }
@@ -122,37 +122,37 @@ int imclient_authenticate(struct imclient *imclient, struct sasl_client **availm
                           const char *service, const char *user, int protallowed)
 {
     struct imclient *c = imclient;
-    imc_auth_explain(c, "%s", "");
+    imc_explain(c, "%s", "");
     if (!c->transport) {
-        imc_auth_explain(c, "the connection is closed");
+        imc_explain(c, "the connection is closed");
         return 1;
     }
     if (c->ssf >= 0) {
-        imc_auth_explain(c, "already authenticated");
+        imc_explain(c, "already authenticated");
         return 1;
     }
     if (c->session.out.nbarriers > 0) {
         /* A literal of an earlier command still waits for "+": the
          * server's challenges could not be told from its go-ahead. */
-        imc_auth_explain(c, "a command is still waiting to send a literal");
+        imc_explain(c, "a command is still waiting to send a literal");
         return 1;
     }
     if ((protallowed & SASL_PROT_ANY) == 0) {
-        imc_auth_explain(c, "protallowed admits no security layer, not even none");
+        imc_explain(c, "protallowed admits no security layer, not even none");
         return 1;
     }
     /* RFC 4978: compression sits above every other layer, so a security
      * layer can no longer be slipped in below it; only "none" remains. */
     if (imc_deflate_on_stack(c->transport)) {
         if (!(protallowed & SASL_PROT_NONE)) {
-            imc_auth_explain(c, "a security layer cannot start once COMPRESS is active");
+            imc_explain(c, "a security layer cannot start once COMPRESS is active");
             return 1;
         }
         protallowed = SASL_PROT_NONE;
     }
     char err[200];
     if (imc_sasl_init(err, sizeof err) < 0) {
-        imc_auth_explain(c, "%s", err);
+        imc_explain(c, "%s", err);
         return 1;
     }
     /* Library code is on the stack for the whole call: an imclient_close()

@@ -96,9 +96,9 @@ int imc_caps_fetch(struct imclient *c, struct imc_caps *caps)
 
     if (r < 0 || strcmp(f.status, "OK") != 0) {
         if (strcmp(f.status, "NO") == 0 || strcmp(f.status, "BAD") == 0)
-            imc_auth_explain(c, "the server refused CAPABILITY: %s %s", f.status, f.text);
+            imc_explain(c, "the server refused CAPABILITY: %s %s", f.status, f.text);
         else
-            imc_auth_explain(c, "connection lost while asking for capabilities");
+            imc_explain(c, "connection lost while asking for capabilities");
         imc_caps_free(caps);
         return -1;
     }

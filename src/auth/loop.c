@@ -19,12 +19,3 @@ int imc_auth_wait_paused(struct imclient *c)
     return c->transport && c->session.paused && !c->close_requested ? 0 : -1;
 }
 
-void imc_auth_explain(struct imclient *c, const char *fmt, ...)
-{
-    if (c->session.failed)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->session.error, sizeof c->session.error, fmt, ap);
-    va_end(ap);
-}

@@ -13,24 +13,12 @@
 
 #include "transport/sasl_layer.h"
 
-static int feed(struct imclient *c, const char *data, size_t len)
-{
-    c->depth++;
-    int r = imc_session_feed(&c->session, data, len);
-    c->depth--;
-    if (r < 0) {
-        imc_fail(c, "%s", c->session.error);
-        return -1;
-    }
-    return 0;
-}
-
 void imc_switch_plain(struct imclient *c)
 {
     size_t n;
     const char *rest = imc_leftover(c, &n);
     imc_session_resume(&c->session);
-    if (n > 0 && c->transport && feed(c, rest, n) < 0)
+    if (n > 0 && c->transport && imc_feed(c, rest, n) < 0)
         return;
     if (c->transport)
         imc_flush(c);
@@ -46,7 +34,7 @@ static void deliver_held(struct imclient *c)
         c->last_read = (size_t)n;
         if (c->trace)
             c->trace(c, c->tracerock, 'S', c->readbuf, (size_t)n);
-        if (feed(c, c->readbuf, (size_t)n) < 0)
+        if (imc_feed(c, c->readbuf, (size_t)n) < 0)
             return;
     }
 }
