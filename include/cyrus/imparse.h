@@ -8,7 +8,10 @@
  * textlen.  Malformed input gives a negative IMPARSE_E* code and the byte
  * offset (from the start of text) where parsing stopped; never a crash.
  *
- * The pull tokenizer (imparse_init / imparse_next) reads anything.
+ * Two layers:
+ *  - a pull tokenizer (imparse_init / imparse_next), for anything;
+ *  - helpers for the replies applications parse most (FETCH with ENVELOPE
+ *    and BODYSTRUCTURE, CAPABILITY/ENABLED).
  *
  * Bounds.  Lists of unknown length (flags, capabilities, addresses, body
  * parameters, sequence-set ranges, STATUS pairs, FETCH items) are read
@@ -139,6 +142,171 @@ int imparse_str_copy(const struct imparse_str *s, char *buf, size_t size, size_t
 /* Nonzero if s's value equals the C string lit, ignoring ASCII case
  * (never the locale's).  NIL equals nothing. */
 int imparse_str_eq(const struct imparse_str *s, const char *lit);
+
+/* ---------------------------------------------------------------------------
+ * Lists of strings: FLAGS, CAPABILITY, ENABLED, LIST attributes,
+ * PERMANENTFLAGS, body languages; also body parameters, two at a time.
+ * The span may be a parenthesized list, NIL (empty) or bare words.
+ * ------------------------------------------------------------------------- */
+
+struct imparse_iter {
+    struct imparse tok;
+    int in_list;   /* the span started with '(' */
+    int done;
+};
+
+void imparse_iter_begin(struct imparse_iter *it, const struct imparse_span *v);
+/* 1 and *s for each string, 0 at the end; nested lists are an error. */
+int imparse_iter_next(struct imparse_iter *it, struct imparse_str *s);
+/* 1 if the list holds name (ASCII case-insensitive), 0 if not, <0 error. */
+int imparse_iter_has(const struct imparse_span *v, const char *name);
+
+/* Body parameters (body-fld-param): "(" key SP value *(...) ")" / NIL. */
+int imparse_params_next(struct imparse_iter *it, struct imparse_str *key,
+                        struct imparse_str *value);
+/* 1 and *value if key is present (case-insensitive), 0 if not, <0 error. */
+int imparse_param_get(const struct imparse_span *params, const char *key,
+                      struct imparse_str *value);
+
+/* CAPABILITY and ENABLED reply text: space-separated atoms. */
+void imparse_capability_begin(struct imparse_iter *it, const char *text, size_t len);
+int imparse_capability_has(const char *text, size_t len, const char *name);
+
+/* ---------------------------------------------------------------------------
+ * Sequence sets (RFC 3501 sequence-set; also uid-set of RFC 4315)
+ * ------------------------------------------------------------------------- */
+
+#define IMPARSE_STAR 0 /* '*' as a range end: message numbers start at 1 */
+
+struct imparse_seqset {
+    const char *start, *p, *end;
+    size_t base_pos;   /* offset of p in the reply text, for errors */
+    int err;
+    size_t errpos;
+};
+
+/* s: an atom or number such as 1:5,7,9:*.  base: the reply text, so that
+ * error offsets count from it (NULL: from s->data). */
+void imparse_seqset_begin(struct imparse_seqset *it, const struct imparse_str *s,
+                          const char *base);
+/* 1 and one range (lo <= hi unless one is IMPARSE_STAR; a single number
+ * gives lo == hi), 0 at the end, <0 error; numbers are 32-bit. */
+int imparse_seqset_next(struct imparse_seqset *it, uint32_t *lo, uint32_t *hi);
+
+/* ---------------------------------------------------------------------------
+ * FETCH: text is "(" msg-att ")" after "* n FETCH"
+ * ------------------------------------------------------------------------- */
+
+enum imparse_fetch_kind {
+    IMPARSE_FETCH_OTHER,         /* unknown item: name and value only */
+    IMPARSE_FETCH_UID,           /* .number */
+    IMPARSE_FETCH_FLAGS,         /* .value: iterate with imparse_iter_begin */
+    IMPARSE_FETCH_RFC822_SIZE,   /* .number */
+    IMPARSE_FETCH_INTERNALDATE,  /* .string raw; see imparse_datetime */
+    IMPARSE_FETCH_MODSEQ,        /* .number (RFC 7162) */
+    IMPARSE_FETCH_ENVELOPE,      /* .value: see imparse_envelope */
+    IMPARSE_FETCH_BODYSTRUCTURE, /* BODYSTRUCTURE or BODY without [: .value */
+    IMPARSE_FETCH_BODY,          /* BODY[section]<origin>: .section, .string */
+    IMPARSE_FETCH_BINARY,        /* BINARY[section]<origin> (RFC 3516) */
+    IMPARSE_FETCH_BINARY_SIZE,   /* BINARY.SIZE[section]: .number */
+    IMPARSE_FETCH_RFC822,        /* RFC822, RFC822.HEADER, RFC822.TEXT: .string */
+    IMPARSE_FETCH_EMAILID,       /* EMAILID / THREADID (RFC 8474): .string */
+    IMPARSE_FETCH_THREADID
+};
+
+struct imparse_fetch_item {
+    enum imparse_fetch_kind kind;
+    struct imparse_str name;    /* the item name as sent, e.g. BODY[1.MIME]<0> */
+    struct imparse_str section; /* between [ and ] (may be empty) */
+    int has_origin;
+    uint64_t origin;            /* <origin> */
+    uint64_t number;
+    struct imparse_str string;  /* body bytes (literal, literal8, quoted or NIL) */
+    struct imparse_span value;  /* the whole value as sent, every kind */
+};
+
+struct imparse_fetch {
+    struct imparse tok;
+    int done;
+};
+
+/* Reads the opening "(".  Then imparse_fetch_next gives 1 per item, 0 after
+ * the closing ")" (with nothing after it), <0 on error; the error offset
+ * is imparse_error(&f->tok, &pos). */
+int imparse_fetch_begin(struct imparse_fetch *f, const char *text, size_t len);
+int imparse_fetch_next(struct imparse_fetch *f, struct imparse_fetch_item *item);
+
+/* date-time ("17-Jul-1996 02:44:25 -0700") from INTERNALDATE. */
+struct imparse_datetime {
+    int year, month, day;      /* month 1..12 */
+    int hour, minute, second;
+    int zone;                  /* minutes east of UTC: -0700 gives -420 */
+};
+int imparse_datetime(const struct imparse_str *s, struct imparse_datetime *dt);
+
+/* ---------------------------------------------------------------------------
+ * ENVELOPE
+ * ------------------------------------------------------------------------- */
+
+/* Strings are raw: RFC 2047 encoded words are not decoded. */
+struct imparse_envelope {
+    struct imparse_str date, subject;
+    struct imparse_span from, sender, reply_to, to, cc, bcc; /* address lists */
+    struct imparse_str in_reply_to, message_id;
+};
+
+/* v: the "(" ... ")" of an envelope (an item's .value).  *errpos may be NULL. */
+int imparse_envelope(const struct imparse_span *v, struct imparse_envelope *env,
+                     size_t *errpos);
+
+enum imparse_addr_kind {
+    IMPARSE_ADDR_MAILBOX,     /* an ordinary address */
+    IMPARSE_ADDR_GROUP_START, /* host NIL, mailbox = the group's name */
+    IMPARSE_ADDR_GROUP_END    /* host NIL, mailbox NIL */
+};
+
+struct imparse_address {
+    enum imparse_addr_kind kind;
+    struct imparse_str name, adl, mailbox, host;
+};
+
+/* Iterate one address list of an envelope (NIL is an empty list). */
+void imparse_addresses_begin(struct imparse_iter *it, const struct imparse_span *list);
+int imparse_addresses_next(struct imparse_iter *it, struct imparse_address *a);
+
+/* ---------------------------------------------------------------------------
+ * BODYSTRUCTURE / BODY: a tree in a caller-provided array, nodes in
+ * pre-order (node 0 is the root; a part's children follow it).
+ * ------------------------------------------------------------------------- */
+
+struct imparse_body {
+    int parent, first_child, next_sibling; /* node indexes, -1 for none */
+    unsigned depth;                         /* 0 for the root */
+    int multipart;
+    struct imparse_str type;       /* single part only, e.g. "TEXT" */
+    struct imparse_str subtype;    /* "PLAIN", or multipart's "MIXED" */
+    struct imparse_span params;    /* body-fld-param, NIL if absent */
+    /* single part */
+    struct imparse_str id, description, encoding;
+    uint64_t size;
+    int has_lines;
+    uint64_t lines;                /* TEXT and MESSAGE/RFC822 parts */
+    int has_envelope;              /* message/rfc822 (and message/global) */
+    struct imparse_envelope envelope;
+    /* extension data (absent fields: type NIL and empty spans) */
+    struct imparse_str md5;
+    struct imparse_str disposition;       /* e.g. "attachment" */
+    struct imparse_span disposition_params;
+    struct imparse_span language;         /* nstring or list: iterate */
+    struct imparse_str location;
+    struct imparse_span extension;        /* everything after the basic fields */
+};
+
+/* v: the value of a BODYSTRUCTURE or BODY item.  Fills nodes[0 .. *count).
+ * IMPARSE_ETOOMANY when the tree has more than max nodes.  With nodes
+ * NULL it only checks the value and counts its nodes (to size an array). */
+int imparse_bodystructure(const struct imparse_span *v, struct imparse_body *nodes,
+                          size_t max, size_t *count, size_t *errpos);
 
 #ifdef __cplusplus
 }
