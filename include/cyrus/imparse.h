@@ -10,8 +10,8 @@
  *
  * Two layers:
  *  - a pull tokenizer (imparse_init / imparse_next), for anything;
- *  - helpers for the replies applications parse most (FETCH with ENVELOPE
- *    and BODYSTRUCTURE, CAPABILITY/ENABLED).
+ *  - helpers for the replies applications parse most (FETCH, LIST/LSUB,
+ *    STATUS, CAPABILITY/ENABLED, response codes).
  *
  * Bounds.  Lists of unknown length (flags, capabilities, addresses, body
  * parameters, sequence-set ranges, STATUS pairs, FETCH items) are read
@@ -307,6 +307,70 @@ struct imparse_body {
  * NULL it only checks the value and counts its nodes (to size an array). */
 int imparse_bodystructure(const struct imparse_span *v, struct imparse_body *nodes,
                           size_t max, size_t *count, size_t *errpos);
+
+/* ---------------------------------------------------------------------------
+ * LIST / LSUB (and XLIST): "(" attrs ")" SP delimiter SP mailbox [SP ext]
+ * ------------------------------------------------------------------------- */
+
+struct imparse_list {
+    struct imparse_span attributes; /* iterate; imparse_iter_has(&l.attributes, "\\Noselect") */
+    struct imparse_str delimiter;   /* quoted one character, or NIL */
+    char delim;                     /* the delimiter unescaped, '\0' for NIL */
+    struct imparse_str mailbox;     /* raw: modified UTF-7 is not converted */
+    struct imparse_span extended;   /* RFC 5258 extended data, empty if none */
+};
+int imparse_list(const char *text, size_t len, struct imparse_list *out, size_t *errpos);
+
+/* ---------------------------------------------------------------------------
+ * STATUS: mailbox SP "(" *(attr SP number) ")"
+ * ------------------------------------------------------------------------- */
+
+struct imparse_status {
+    struct imparse tok;
+    int done;
+    struct imparse_str mailbox;  /* raw, like LIST's */
+};
+/* Reads the mailbox and the "(".  Error offset: imparse_error(&s->tok, ..) */
+int imparse_status_begin(struct imparse_status *s, const char *text, size_t len);
+/* 1 and one pair (MESSAGES, UIDNEXT, UIDVALIDITY, UNSEEN, RECENT,
+ * HIGHESTMODSEQ, SIZE, DELETED, ...), 0 at the end, <0 error.  A value
+ * that is not a number (RFC 8474's MAILBOXID (id)) gives *value 0 and is
+ * in *raw; raw may be NULL. */
+int imparse_status_next(struct imparse_status *s, struct imparse_str *attr,
+                        uint64_t *value, struct imparse_span *raw);
+
+/* ---------------------------------------------------------------------------
+ * Response codes at the start of status text: "[" code "]" SP text
+ * ------------------------------------------------------------------------- */
+
+enum imparse_code_kind {
+    IMPARSE_CODE_OTHER,          /* unknown: name and raw data */
+    IMPARSE_CODE_ALERT,
+    IMPARSE_CODE_CAPABILITY,     /* iterate data with imparse_iter_begin */
+    IMPARSE_CODE_PERMANENTFLAGS, /* iterate data */
+    IMPARSE_CODE_UIDVALIDITY,    /* number */
+    IMPARSE_CODE_UIDNEXT,        /* number */
+    IMPARSE_CODE_UNSEEN,         /* number */
+    IMPARSE_CODE_HIGHESTMODSEQ,  /* number (RFC 7162) */
+    IMPARSE_CODE_APPENDUID,      /* number = uidvalidity, set1 = new UIDs */
+    IMPARSE_CODE_COPYUID,        /* number = uidvalidity, set1 source, set2 dest */
+    IMPARSE_CODE_READ_ONLY,
+    IMPARSE_CODE_READ_WRITE,
+    IMPARSE_CODE_TRYCREATE
+};
+
+struct imparse_code {
+    enum imparse_code_kind kind;
+    struct imparse_str name;  /* e.g. "UIDNEXT" */
+    struct imparse_span data; /* raw bytes between the name and ']' */
+    uint64_t number;
+    struct imparse_str set1, set2; /* uid sets: imparse_seqset_begin */
+    struct imparse_str text;  /* the human-readable rest */
+};
+
+/* 1 and *out when text starts with a response code, 0 when it does not
+ * (out->text is then the whole text), <0 error. */
+int imparse_code(const char *text, size_t len, struct imparse_code *out, size_t *errpos);
 
 #ifdef __cplusplus
 }
