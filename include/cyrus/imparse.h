@@ -11,7 +11,7 @@
  * Two layers:
  *  - a pull tokenizer (imparse_init / imparse_next), for anything;
  *  - helpers for the replies applications parse most (FETCH, LIST/LSUB,
- *    STATUS, CAPABILITY/ENABLED, response codes).
+ *    STATUS, SEARCH, ESEARCH, CAPABILITY/ENABLED, response codes).
  *
  * Bounds.  Lists of unknown length (flags, capabilities, addresses, body
  * parameters, sequence-set ranges, STATUS pairs, FETCH items) are read
@@ -338,6 +338,34 @@ int imparse_status_begin(struct imparse_status *s, const char *text, size_t len)
  * in *raw; raw may be NULL. */
 int imparse_status_next(struct imparse_status *s, struct imparse_str *attr,
                         uint64_t *value, struct imparse_span *raw);
+
+/* ---------------------------------------------------------------------------
+ * SEARCH: *(SP nz-number) [SP "(" "MODSEQ" SP mod-sequence-value ")"]
+ * ------------------------------------------------------------------------- */
+
+struct imparse_search {
+    struct imparse tok;
+    int done;
+    int has_modseq;    /* valid once imparse_search_next returned 0 */
+    uint64_t modseq;
+};
+void imparse_search_begin(struct imparse_search *s, const char *text, size_t len);
+int imparse_search_next(struct imparse_search *s, uint64_t *number);
+
+/* ---------------------------------------------------------------------------
+ * ESEARCH (RFC 4731): [search-correlator] [SP "UID"] *(SP return-data)
+ * ------------------------------------------------------------------------- */
+
+struct imparse_esearch {
+    struct imparse_str tag;   /* the correlator's tag, NIL if none */
+    int uid;
+    int has_min, has_max, has_count, has_modseq;
+    uint64_t min, max, count, modseq;
+    struct imparse_str all;   /* the ALL sequence set, NIL if none */
+    struct imparse_span span; /* where ALL lies, for imparse_seqset_begin */
+};
+int imparse_esearch(const char *text, size_t len, struct imparse_esearch *out,
+                    size_t *errpos);
 
 /* ---------------------------------------------------------------------------
  * Response codes at the start of status text: "[" code "]" SP text
