@@ -50,8 +50,7 @@ static int deliver_held(struct imclient *c)
             return -1;
         }
         c->last_read = (size_t)n;
-        if (c->trace)
-            c->trace(c, c->tracerock, 'S', c->readbuf, (size_t)n);
+        imc_trace(c, 'S', c->readbuf, (size_t)n);
         if (imc_feed(c, c->readbuf, (size_t)n) < 0)
             return -1;
     }

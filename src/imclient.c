@@ -76,15 +76,43 @@ int imc_feed(struct imclient *c, const char *data, size_t len)
 
 void imc_explain(struct imclient *c, const char *fmt, ...)
 {
-    if (c->session.failed)
-        return;
-    /* Through a copy: callers may pass the current reason as an argument. */
     char why[sizeof c->session.error];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    memcpy(c->session.error, why, sizeof why);
+    imc_session_explain(&c->session, "%s", why);
+}
+
+void imc_trace(struct imclient *c, int direction, const char *data, size_t len)
+{
+    if (!c->trace)
+        return;
+    /* Inside the guard like every other callback: a close from here is
+     * deferred, and the loop may not be run from here. */
+    c->depth++;
+    c->tracing++;
+    c->trace(c, c->tracerock, direction, data, len);
+    c->tracing--;
+    c->depth--;
+}
+
+/* Bytes just written, about to be acknowledged: what carried a secret
+ * (a LOGIN password, an AUTHENTICATE response) is shown redacted unless
+ * the application asked to see it. */
+static void trace_written(struct imclient *c, const char *out, size_t n)
+{
+    if (!c->trace)
+        return;
+    struct imc_buf shown;
+    imc_buf_init(&shown);
+    if ((c->traceflags & IMCLIENT_TRACE_SECRETS) ||
+        !imc_session_redact(&c->session, n, &shown)) {
+        imc_trace(c, 'C', out, n);
+        return;
+    }
+    imc_trace(c, 'C', shown.data, shown.len);
+    imc_buf_free(&shown);
 }
 
 /* Write what the session lets go now, until the socket would block. */
@@ -99,8 +127,7 @@ int imc_flush(struct imclient *c)
             return 0;
         ssize_t n = imc_transport_write(c->transport, out, len);
         if (n > 0) {
-            if (c->trace)
-                c->trace(c, c->tracerock, 'C', out, (size_t)n);
+            trace_written(c, out, (size_t)n);
             imc_session_written(&c->session, (size_t)n);
             continue;
         }
@@ -131,8 +158,7 @@ static int read_some(struct imclient *c)
     c->last_activity = imc_now_ms();
     c->greeted = 1;
     c->last_read = (size_t)n;
-    if (c->trace)
-        c->trace(c, c->tracerock, 'S', c->readbuf, (size_t)n);
+    imc_trace(c, 'S', c->readbuf, (size_t)n);
     return imc_feed(c, c->readbuf, (size_t)n) < 0 ? -1 : 1;
 }
 
@@ -321,16 +347,28 @@ int imc_send(struct imclient *c, imclient_proc_t *finish, void *rock, const char
     return r;
 }
 
+/* Why imclient_send() may not queue a command now, or NULL. */
+static const char *send_blocked(const struct imclient *c)
+{
+    /* STARTTLS or AUTHENTICATE owns the stream: a command written now
+     * would land inside the exchange or cross into the new layer. */
+    if (c->exclusive > 0)
+        return "imclient_send during STARTTLS, AUTHENTICATE or COMPRESS";
+    /* The trace procedure runs while bytes are being written: a command
+     * queued from there would be written ahead of them. */
+    if (c->tracing > 0)
+        return "imclient_send from the trace procedure";
+    return NULL;
+}
+
 void imclient_send(struct imclient *imclient, imclient_proc_t *finishproc,
                    void *finishrock, const char *fmt, ...)
 {
     struct imclient *c = imclient;
-    if (c->exclusive > 0) {
-        /* STARTTLS or AUTHENTICATE owns the stream: a command written now
-         * would land inside the exchange or cross into the new layer. */
+    const char *blocked = send_blocked(c);
+    if (blocked) {
         c->depth++;
-        imc_session_refuse(&c->session, finishproc, finishrock,
-                           "imclient_send during STARTTLS, AUTHENTICATE or COMPRESS");
+        imc_session_refuse(&c->session, finishproc, finishrock, blocked);
         c->depth--;
         return;
     }
@@ -475,4 +513,9 @@ void imclient_settrace(struct imclient *imclient, imclient_trace_proc_t *proc, v
 {
     imclient->trace = proc;
     imclient->tracerock = rock;
+}
+
+void imclient_settraceflags(struct imclient *imclient, int flags)
+{
+    imclient->traceflags = flags;
 }

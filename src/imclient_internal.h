@@ -25,6 +25,8 @@ struct imclient {
     int ssf;                         /* negotiated SASL layer; -1 before auth */
     imclient_trace_proc_t *trace;
     void *tracerock;
+    int traceflags;                  /* IMCLIENT_TRACE_* */
+    int tracing;                     /* > 0 while the trace procedure runs */
     int close_requested;             /* imclient_close() called from a callback */
     int exclusive;                   /* > 0 while STARTTLS/AUTHENTICATE own the stream */
 };
@@ -39,6 +41,9 @@ int imc_feed(struct imclient *c, const char *data, size_t len);
  * a connection that did fail keeps its own reason. */
 void imc_explain(struct imclient *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Show the trace procedure bytes read ('S') or written ('C'), inside the
+ * callback guard. */
+void imc_trace(struct imclient *c, int direction, const char *data, size_t len);
 /* Write what may be written now; -1 if the connection failed. */
 int imc_flush(struct imclient *c);
 /* imclient_send() without the checks that guard the application's use. */

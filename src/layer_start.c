@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/safe_text.h"
+
 const char *imc_layer_start_blocked(struct imclient *c, const char *into, char *buf,
                                     size_t buflen)
 {
@@ -20,12 +22,7 @@ const char *imc_layer_start_blocked(struct imclient *c, const char *into, char *
 
 void imc_quote_text(char *out, size_t cap, const char *text, size_t len)
 {
-    size_t n = len < cap - 1 ? len : cap - 1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)text[i];
-        out[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-    }
-    out[n] = '\0';
+    imc_safe_copy(out, cap, text, len);
 }
 
 void imc_status_reply_proc(struct imclient *c, void *rock, struct imclient_reply *r)

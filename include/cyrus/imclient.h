@@ -48,6 +48,11 @@ typedef void imclient_proc_t(struct imclient *imclient, void *rock,
 
 /* Flags of imclient_setflags() / imclient_clearflags() */
 #define IMCLIENT_CONN_NONSYNCLITERAL 1 /* server has LITERAL+: send {n+} */
+/* Extension: let imclient_authenticate() use mechanisms that send the
+ * password itself (PLAIN, LOGIN) on a connection without TLS.  Off by
+ * default: without TLS anyone on the path reads the password, and can
+ * rewrite the server's mechanism list to steer us to such a mechanism. */
+#define IMCLIENT_CONN_ALLOWPLAINTEXT 0x10
 
 int imclient_connect(struct imclient **imclient, const char *host,
                      const char *port);
@@ -142,12 +147,19 @@ void imclient_addliteralcallback(struct imclient *imclient, const char *keyword,
 /*
  * Watch the conversation: proc sees each piece of protocol the client
  * writes (direction 'C') or reads ('S'), as plain text above any TLS or
- * SASL layer.  Credentials sent with LOGIN pass through it too.
+ * SASL layer.  Secrets the client writes -- the password argument of
+ * LOGIN, the initial response of AUTHENTICATE and every response line of
+ * its exchange -- are shown as "[redacted]" unless IMCLIENT_TRACE_SECRETS
+ * is set with imclient_settraceflags().  proc runs like any callback: it
+ * may call imclient_close() (carried out when the library returns) but not
+ * imclient_send() or anything that runs the event loop.
  */
 typedef void imclient_trace_proc_t(struct imclient *imclient, void *rock,
                                    int direction, const char *data, size_t len);
 void imclient_settrace(struct imclient *imclient, imclient_trace_proc_t *proc,
                        void *rock);
+#define IMCLIENT_TRACE_SECRETS 1 /* show secrets in the trace as sent */
+void imclient_settraceflags(struct imclient *imclient, int flags);
 
 /* ---- TLS ----------------------------------------------------------------
  * imclient_starttls() verifies the server by default: the chain against

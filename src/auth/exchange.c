@@ -37,18 +37,19 @@ struct exchange {
     char why[200];
 };
 
-static void queue(struct exchange *x, const char *data, size_t len)
+static void queue(struct exchange *x, const char *data, size_t len, int secret)
 {
-    imc_session_send_raw(&x->p->c->session, data, len);
+    imc_session_send_raw(&x->p->c->session, data, len, secret);
 }
 
-/* A response line carries credentials: our copy is wiped. */
+/* A response line carries credentials: our copy is wiped, the queue's once
+ * written, and the trace shows neither. */
 static void send_response(struct exchange *x, const char *data, unsigned len)
 {
     size_t n;
     char *b64 = imc_b64_encode(data, len, &n);
-    queue(x, b64, n);
-    queue(x, "\r\n", 2);
+    queue(x, b64, n, 1);
+    queue(x, "\r\n", 2, 0);
     explicit_bzero(b64, n);
     free(b64);
 }
@@ -62,7 +63,7 @@ static int cancel(struct exchange *x, int hostile, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(x->why, sizeof x->why, fmt, ap);
     va_end(ap);
-    queue(x, "*\r\n", 3);
+    queue(x, "*\r\n", 3, 0);
     x->cancelled = 1;
     x->hostile = hostile;
     return 0;

@@ -32,8 +32,7 @@ static void deliver_held(struct imclient *c)
         if (n <= 0)
             return;
         c->last_read = (size_t)n;
-        if (c->trace)
-            c->trace(c, c->tracerock, 'S', c->readbuf, (size_t)n);
+        imc_trace(c, 'S', c->readbuf, (size_t)n);
         if (imc_feed(c, c->readbuf, (size_t)n) < 0)
             return;
     }

@@ -135,6 +135,51 @@ static int encode_arg(struct imc_outq *q, uint64_t tag, int nonsync, char conv,
     }
 }
 
+/*
+ * Which token of a command is a secret, counting the command name as 0:
+ * LOGIN's password (RFC 3501 6.2.3) and AUTHENTICATE's initial response
+ * (RFC 4959), whoever sends them.  -1 when the command carries none.
+ */
+static int secret_token(const char *fmt)
+{
+    static const char *const carriers[] = { "LOGIN ", "AUTHENTICATE " };
+    for (size_t i = 0; i < sizeof carriers / sizeof carriers[0]; i++) {
+        size_t n = strlen(carriers[i]);
+        if (strlen(fmt) >= n && imc_ascii_eq(fmt, carriers[i], n))
+            return 2;
+    }
+    return -1;
+}
+
+/* Tokens of a command are separated by the format's own spaces (an
+ * argument is one token whatever its bytes); the secret one is recorded
+ * in the queue as it is closed. */
+struct secret_watch {
+    int want;      /* token to record, or -1 */
+    int token;     /* the token being written */
+    uint64_t from; /* where it began */
+};
+
+static void append_text(struct imc_outq *q, struct secret_watch *w, const char *run,
+                        size_t len)
+{
+    if (w->want < 0) {
+        imc_outq_append(q, run, len);
+        return;
+    }
+    for (const char *sp; (sp = memchr(run, ' ', len)) != NULL;) {
+        imc_outq_append(q, run, (size_t)(sp - run));
+        if (w->token == w->want)
+            imc_outq_secret(q, w->from, imc_outq_end(q));
+        imc_outq_append(q, " ", 1);
+        w->token++;
+        w->from = imc_outq_end(q);
+        len -= (size_t)(sp + 1 - run);
+        run = sp + 1;
+    }
+    imc_outq_append(q, run, len);
+}
+
 int imc_encode_command(struct imc_outq *q, uint64_t tag, int nonsync,
                        char *err, size_t errlen, const char *fmt, va_list ap)
 {
@@ -142,6 +187,7 @@ int imc_encode_command(struct imc_outq *q, uint64_t tag, int nonsync,
     char tagbuf[32];
     int n = snprintf(tagbuf, sizeof tagbuf, "%llu ", (unsigned long long)tag);
     imc_outq_append(q, tagbuf, (size_t)n);
+    struct secret_watch watch = { secret_token(fmt), 0, 0 };
 
     va_list args;
     va_copy(args, ap);
@@ -149,7 +195,7 @@ int imc_encode_command(struct imc_outq *q, uint64_t tag, int nonsync,
     for (const char *p = fmt; *p; p++) {
         if (*p != '%')
             continue;
-        imc_outq_append(q, run, (size_t)(p - run));
+        append_text(q, &watch, run, (size_t)(p - run));
         if (encode_arg(q, tag, nonsync, p[1], &args, err, errlen, fmt) < 0) {
             va_end(args);
             imc_outq_rollback(q, mark);
@@ -158,8 +204,10 @@ int imc_encode_command(struct imc_outq *q, uint64_t tag, int nonsync,
         p++;
         run = p + 1;
     }
-    imc_outq_append(q, run, strlen(run));
+    append_text(q, &watch, run, strlen(run));
     va_end(args);
+    if (watch.token == watch.want)
+        imc_outq_secret(q, watch.from, imc_outq_end(q));
     imc_outq_append(q, "\r\n", 2);
     imc_outq_end_command(q, tag);
     return 0;

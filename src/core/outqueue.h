@@ -19,12 +19,19 @@ struct imc_barrier {
     uint64_t tag;
 };
 
+/* Queued bytes that carry a secret: [from, to) in stream offsets. */
+struct imc_span {
+    uint64_t from, to;
+};
+
 struct imc_outq {
     struct imc_buf buf;  /* unsent bytes are buf.data[head..len) */
     size_t head;
     uint64_t base;       /* stream offset of buf.data[0] */
     struct imc_barrier *barriers; /* FIFO, in stream order */
     size_t nbarriers, capbarriers;
+    struct imc_span *secrets;     /* in stream order, none yet written whole */
+    size_t nsecrets, capsecrets;
 };
 
 struct imc_outq_mark {
@@ -59,6 +66,16 @@ void imc_outq_release(struct imc_outq *q);
  * Returns how many bytes went; *from gets the stream offset they began
  * at, from which later offsets moved down. */
 uint64_t imc_outq_cancel(struct imc_outq *q, uint64_t tag, uint64_t *from);
+/*
+ * The queued bytes [from, to) carry a secret (a password, an AUTHENTICATE
+ * response).  From now until the last of them is written the queue wipes
+ * every byte it lets go of, and imc_outq_redact() hides them.
+ */
+void imc_outq_secret(struct imc_outq *q, uint64_t from, uint64_t to);
+/* Nonzero when the next n writable bytes hold a secret; out then gets a
+ * copy of them with each secret run replaced by "[redacted]". */
+int imc_outq_redact(const struct imc_outq *q, size_t n, struct imc_buf *out);
+
 /* Bytes still queued, sendable or not. */
 size_t imc_outq_pending(const struct imc_outq *q);
 

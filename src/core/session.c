@@ -6,6 +6,7 @@
 
 #include "core/encoder.h"
 #include "util/ascii.h"
+#include "util/safe_text.h"
 
 void imclient_defaultlimits(struct imclient_limits *l)
 {
@@ -140,12 +141,35 @@ static void deliver_eof_to_all(struct imc_session *s)
     free(all);
 }
 
+/*
+ * Every reason the connection gives is written here, under one rule: the
+ * first failure is final; until then the latest explanation stands.  It is
+ * formatted through a copy (a caller may quote the current reason) and made
+ * safe, since most reasons quote the server or its certificate.
+ */
+static void set_reason(struct imc_session *s, const char *fmt, va_list ap)
+{
+    char why[sizeof s->error];
+    vsnprintf(why, sizeof why, fmt, ap);
+    imc_safe_copy(s->error, sizeof s->error, why, strlen(why));
+}
+
+void imc_session_explain(struct imc_session *s, const char *fmt, ...)
+{
+    if (s->failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    set_reason(s, fmt, ap);
+    va_end(ap);
+}
+
 void imc_session_fail(struct imc_session *s, const char *fmt, ...)
 {
     if (!s->failed) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(s->error, sizeof s->error, fmt, ap);
+        set_reason(s, fmt, ap);
         va_end(ap);
         s->failed = 1;
     }
@@ -166,7 +190,7 @@ void imc_session_fail(struct imc_session *s, const char *fmt, ...)
 void imc_session_refuse(struct imc_session *s, imclient_proc_t *finish, void *rock,
                         const char *why)
 {
-    snprintf(s->error, sizeof s->error, "%s", why);
+    imc_session_explain(s, "%s", why);
     char text[sizeof s->error + 16];
     snprintf(text, sizeof text, "[CLIENTBUG] %s", why);
     deliver_made_up(s, finish, rock, "BAD", text);
@@ -193,10 +217,19 @@ int imc_session_send(struct imc_session *s, imclient_proc_t *finish, void *rock,
     return 0;
 }
 
-void imc_session_send_raw(struct imc_session *s, const char *data, size_t len)
+void imc_session_send_raw(struct imc_session *s, const char *data, size_t len, int secret)
 {
-    if (!s->failed)
-        imc_outq_append(&s->out, data, len);
+    if (s->failed)
+        return;
+    uint64_t from = imc_outq_end(&s->out);
+    imc_outq_append(&s->out, data, len);
+    if (secret)
+        imc_outq_secret(&s->out, from, imc_outq_end(&s->out));
+}
+
+int imc_session_redact(const struct imc_session *s, size_t n, struct imc_buf *out)
+{
+    return imc_outq_redact(&s->out, n, out);
 }
 
 const char *imc_session_output(const struct imc_session *s, size_t *len)
@@ -252,10 +285,8 @@ static void dispatch_continuation(struct imc_session *s, struct imclient_reply *
     }
     if (s->cont) {
         if (s->cont(s->cont_rock, r->text, r->textlen) < 0) {
-            /* The hook's reason is in s->error, which fail() writes into. */
-            char why[sizeof s->error];
-            snprintf(why, sizeof why, "%s", s->error[0] ? s->error : "continuation refused");
-            imc_session_fail(s, "%s", why);
+            /* The hook explained itself, unless it failed us already. */
+            imc_session_fail(s, "%s", s->error[0] ? s->error : "continuation refused");
         }
         return;
     }

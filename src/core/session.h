@@ -81,10 +81,14 @@ int imc_session_send(struct imc_session *s, imclient_proc_t *finish, void *rock,
                      const char *fmt, va_list ap);
 
 /* Queue bytes outside any command: the answer to a continuation request
- * (an AUTHENTICATE response line). */
-void imc_session_send_raw(struct imc_session *s, const char *data, size_t len);
+ * (an AUTHENTICATE response line).  secret: they are a credential, wiped
+ * once written and hidden by imc_session_redact(). */
+void imc_session_send_raw(struct imc_session *s, const char *data, size_t len, int secret);
 
 const char *imc_session_output(const struct imc_session *s, size_t *len);
+/* For a trace of the next n bytes of output: nonzero when they hold a
+ * secret, out then getting them with the secret runs replaced. */
+int imc_session_redact(const struct imc_session *s, size_t n, struct imc_buf *out);
 void imc_session_written(struct imc_session *s, size_t n);
 /* Nonzero when bytes are queued, whether or not they may go yet. */
 int imc_session_has_output(const struct imc_session *s);
@@ -101,6 +105,10 @@ void imc_session_refuse(struct imc_session *s, imclient_proc_t *finish, void *ro
 /* Mark the session failed with a reason (first reason wins) and give every
  * pending command EOF.  Queued output is dropped. */
 void imc_session_fail(struct imc_session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Set the reason without failing; a failed session keeps its own.  Every
+ * reason, however set, is made safe to print (util/safe_text.h). */
+void imc_session_explain(struct imc_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Stop taking input once the tagged reply to tag has been delivered. */

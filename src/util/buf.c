@@ -1,5 +1,6 @@
 #include "util/buf.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cyrus/xmalloc.h"
@@ -9,10 +10,13 @@ void imc_buf_init(struct imc_buf *b)
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
+    b->wipe = 0;
 }
 
 void imc_buf_free(struct imc_buf *b)
 {
+    if (b->wipe && b->data)
+        explicit_bzero(b->data, b->cap);
     free(b->data);
     imc_buf_init(b);
 }
@@ -25,7 +29,16 @@ void imc_buf_reserve(struct imc_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need)
         cap = cap * 2;
-    b->data = xrealloc(b->data, cap);
+    if (b->wipe && b->data) {
+        /* realloc() could leave the old block's secrets in freed memory. */
+        char *data = xmalloc(cap);
+        memcpy(data, b->data, b->len);
+        explicit_bzero(b->data, b->cap);
+        free(b->data);
+        b->data = data;
+    } else {
+        b->data = xrealloc(b->data, cap);
+    }
     b->cap = cap;
 }
 
@@ -62,12 +75,17 @@ void imc_buf_cut(struct imc_buf *b, size_t from, size_t to)
         return;
     memmove(b->data + from, b->data + to, b->len - to);
     b->len -= to - from;
+    if (b->wipe)
+        explicit_bzero(b->data + b->len, to - from);
 }
 
 void imc_buf_truncate(struct imc_buf *b, size_t len)
 {
-    if (len < b->len)
-        b->len = len;
+    if (len >= b->len)
+        return;
+    if (b->wipe)
+        explicit_bzero(b->data + len, b->len - len);
+    b->len = len;
 }
 
 char *imc_buf_cstr(struct imc_buf *b)

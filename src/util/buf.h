@@ -9,6 +9,8 @@ struct imc_buf {
     char *data;
     size_t len;
     size_t cap;
+    int wipe; /* holds secrets: bytes it lets go of are zeroed, never left in
+                 freed or vacated memory (growth copies, then wipes) */
 };
 
 void imc_buf_init(struct imc_buf *b);
