@@ -33,8 +33,9 @@ static int endpoint(int fd, int peer, char *buf, size_t len)
     return 0;
 }
 
-/* SASL_PROT_NONE admits SSF 0, _INTEGRITY SSF 1, _PRIVACY anything more. */
-static sasl_security_properties_t security_properties(int protallowed)
+/* SASL_PROT_NONE admits SSF 0, _INTEGRITY SSF 1, _PRIVACY anything more.
+ * Where the password may not go in the clear, libsasl2 is told so too. */
+static sasl_security_properties_t security_properties(int protallowed, int plaintext)
 {
     sasl_security_properties_t sp;
     memset(&sp, 0, sizeof sp);
@@ -51,6 +52,8 @@ static sasl_security_properties_t security_properties(int protallowed)
     else
         sp.max_ssf = 0;
     sp.maxbufsize = IMC_SASL_MAXBUF;
+    if (!plaintext)
+        sp.security_flags |= SASL_SEC_NOPLAINTEXT;
     return sp;
 }
 
@@ -77,7 +80,8 @@ static sasl_conn_t *new_conn(struct imclient *c, const struct imc_attempt *a,
         snprintf(why, whylen, "%s: %s", a->mech, sasl_errstring(rc, NULL, NULL));
         return NULL;
     }
-    sasl_security_properties_t sp = security_properties(a->protallowed);
+    sasl_security_properties_t sp =
+        security_properties(a->protallowed, imc_auth_plaintext_allowed(c));
     rc = sasl_setprop(conn, SASL_SEC_PROPS, &sp);
     if (rc == SASL_OK && c->tls_active) {
         /* EXTERNAL is offered by libsasl2 only when something below
@@ -130,6 +134,11 @@ static enum imc_exchange_result succeed(struct imclient *c, const struct imc_att
 enum imc_exchange_result imc_attempt_run(struct imclient *c, const struct imc_attempt *a,
                                          char *why, size_t whylen)
 {
+    if (!imc_auth_plaintext_allowed(c) && imc_auth_exposes_password(a->mech)) {
+        snprintf(why, whylen, "%s refused: it sends the password itself and the connection "
+                 "has no TLS (start TLS first, or set IMCLIENT_CONN_ALLOWPLAINTEXT)", a->mech);
+        return IMC_EXCHANGE_LOCAL;
+    }
     struct imc_secrets *secrets = imc_secrets_new(c, a->mech, a->user);
     if (imc_secrets_prepare(secrets) < 0) {
         snprintf(why, whylen, "%s needs %s, and the secret procedure gave none", a->mech,

@@ -2,6 +2,7 @@
  * The pieces of imclient_authenticate(), shared by the files of src/auth/.
  *
  *   sasl_init.c       libsasl2's one process-wide initialisation
+ *   plaintext.c       whether a mechanism that exposes the password may run
  *   secrets.c         the per-connection SASL callbacks: names and
  *                     passwords come from the application's secret proc only
  *   capability.c      a fresh CAPABILITY: which AUTH= mechanisms, SASL-IR
@@ -63,6 +64,14 @@ void imc_secrets_retire(struct imc_secrets *s);
  * Returns 0, or -1 with s->missing set.
  */
 int imc_secrets_prepare(struct imc_secrets *s);
+
+/* ---- plaintext.c ---------------------------------------------------------- */
+
+/* Nonzero when mechanisms that expose the password may run here: TLS is
+ * active, or IMCLIENT_CONN_ALLOWPLAINTEXT is set. */
+int imc_auth_plaintext_allowed(const struct imclient *c);
+/* Nonzero when the installed plugin for mech sends the password itself. */
+int imc_auth_exposes_password(const char *mech);
 
 /* ---- capability.c --------------------------------------------------------- */
 

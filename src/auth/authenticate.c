@@ -122,6 +122,12 @@ int imclient_authenticate(struct imclient *imclient, struct sasl_client **availm
                           const char *service, const char *user, int protallowed)
 {
     struct imclient *c = imclient;
+    if (c->depth > 0) {
+        /* A nested exchange would overwrite the reply and the read buffer
+         * the callback below us is still using. */
+        imc_explain(c, "imclient_authenticate cannot run inside a callback");
+        return 1;
+    }
     imc_explain(c, "%s", "");
     if (!c->transport) {
         imc_explain(c, "the connection is closed");

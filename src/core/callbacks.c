@@ -56,6 +56,9 @@ static struct imc_callback *entry_for(struct imc_callbacks *t, const char *keywo
         memset(e, 0, sizeof *e);
         e->keyword = xstrdup(keyword);
         e->kwlen = kwlen;
+        /* Matching reads the NUMBERED bit from here, so an entry made by
+         * imclient_addliteralcallback() alone must carry it too. */
+        e->flags = flags;
     }
     return e;
 }

@@ -353,6 +353,9 @@ static void password_good(const struct server *srv, const char *mech)
     struct row *r = row(srv, mech, "NONE", "good password, SELECT");
     struct conn x;
     CHECK(open_conn(&x, srv, srv->host));
+    /* Every mechanism in turn, over plain text on purpose: PLAIN and LOGIN
+     * must be allowed for that (plaintext_refused shows the default). */
+    imclient_setflags(x.c, IMCLIENT_CONN_ALLOWPLAINTEXT);
     x.authname = srv->user;
     x.password = srv->pass;
     CHECK_AUTH(&x, authenticate(&x, mech, NULL, SASL_PROT_NONE), 0);
@@ -371,6 +374,7 @@ static void password_bad(const struct server *srv, const char *mech)
     struct row *r = row(srv, mech, "NONE", "bad password -> 1");
     struct conn x;
     CHECK(open_conn(&x, srv, srv->host));
+    imclient_setflags(x.c, IMCLIENT_CONN_ALLOWPLAINTEXT);
     x.authname = srv->user;
     x.password = "not-the-password";
     CHECK_AUTH(&x, authenticate(&x, mech, NULL, SASL_PROT_NONE), 1);
@@ -393,6 +397,7 @@ static void password_second_user(const struct server *srv)
     }
     struct conn x;
     CHECK(open_conn(&x, srv, srv->host));
+    imclient_setflags(x.c, IMCLIENT_CONN_ALLOWPLAINTEXT);
     x.password = srv->pass2;
     CHECK_AUTH(&x, authenticate(&x, mech, srv->user2, SASL_PROT_ANY), 0);
     CHECK_X(&x, strcmp(RUN(&x, "SELECT INBOX"), "OK") == 0);
@@ -413,6 +418,26 @@ static void password_preference(const struct server *srv)
     struct sasl_client *list[] = { &bogus, &imclient_sasl_cram_md5, &imclient_sasl_plain, NULL };
     CHECK_AUTH(&x, imclient_authenticate(x.c, list, "imap", NULL, SASL_PROT_ANY), 0);
     CHECK_X(&x, strcmp(RUN(&x, "SELECT INBOX"), "OK") == 0);
+    close_conn(&x);
+    r->result = "passed";
+}
+
+/* Without TLS, mechanisms that send the password itself are refused by
+ * default, and the preference list goes on to the next one: a server
+ * (or whoever rewrote its CAPABILITY) offering only PLAIN gets nothing. */
+static void plaintext_refused(const struct server *srv)
+{
+    struct row *r = row(srv, "PLAIN,LOGIN", "ANY", "no TLS: refused, nothing sent");
+    struct conn x;
+    CHECK(open_conn(&x, srv, srv->host));
+    x.authname = srv->user;
+    x.password = srv->pass;
+    struct sasl_client *list[] = { &imclient_sasl_plain, &imclient_sasl_login, NULL };
+    CHECK_AUTH(&x, imclient_authenticate(x.c, list, "imap", NULL, SASL_PROT_ANY), 1);
+    CHECK_X(&x, strstr(imclient_error(x.c), "PLAIN refused: it sends the password itself") != NULL);
+    CHECK_X(&x, imclient_getssf(x.c) == -1);
+    /* Still connected, and not logged in. */
+    CHECK_X(&x, strcmp(RUN(&x, "SELECT INBOX"), "OK") != 0);
     close_conn(&x);
     r->result = "passed";
 }
@@ -623,6 +648,7 @@ PER_SERVER(password_mechanisms_bad, {
 })
 PER_SERVER(second_user, { password_second_user(srv); })
 PER_SERVER(preference_order, { password_preference(srv); })
+PER_SERVER(plaintext_refused, { plaintext_refused(srv); })
 PER_SERVER(digest_integrity, { digest_layer(srv, SASL_PROT_INTEGRITY); })
 PER_SERVER(digest_any, { digest_layer(srv, SASL_PROT_ANY); })
 PER_SERVER(gssapi_none, { gssapi_layer(srv, SASL_PROT_NONE); })
@@ -642,6 +668,7 @@ static const struct check_test all_tests[] = {
     BOTH(password_mechanisms_bad),
     BOTH(second_user),
     BOTH(preference_order),
+    BOTH(plaintext_refused),
     BOTH(digest_integrity),
     BOTH(digest_any),
     BOTH(gssapi_none),
