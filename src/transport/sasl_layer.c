@@ -30,10 +30,23 @@ static struct sasl_layer *layer_of(struct imc_transport *t)
     return (struct sasl_layer *)t;
 }
 
-static ssize_t protocol_error(struct sasl_layer *l, const char *what)
+/* libsasl2 keeps the last message a plugin set on the connection and
+ * reports it with any later failure, so a packet rejected without a word
+ * would be blamed on something said during authentication.  Each call
+ * starts with the message cleared; the failure is then named by its own
+ * code and by what the plugin said about it, if anything. */
+static void forget_detail(struct sasl_layer *l)
 {
-    snprintf(l->base.error, sizeof l->base.error, "SASL security layer: %s: %s", what,
-             sasl_errdetail(l->conn));
+    sasl_seterror(l->conn, SASL_NOLOG, "%s", "");
+}
+
+static ssize_t protocol_error(struct sasl_layer *l, const char *what, int rc)
+{
+    const char *detail = sasl_errdetail(l->conn);
+    const char *said = detail ? strrchr(detail, ':') : NULL;
+    said = said && said[1] == ' ' && said[2] ? said + 2 : NULL;
+    snprintf(l->base.error, sizeof l->base.error, "SASL security layer: %s: %s%s%s", what,
+             sasl_errstring(rc, NULL, NULL), said ? ": " : "", said ? said : "");
     errno = EPROTO;
     return -1;
 }
@@ -52,8 +65,10 @@ static int decode(struct sasl_layer *l, const char *data, size_t len)
         unsigned piece = len > LOWER_CHUNK ? LOWER_CHUNK : (unsigned)len;
         const char *plain = NULL;
         unsigned plainlen = 0;
-        if (sasl_decode(l->conn, data, piece, &plain, &plainlen) != SASL_OK)
-            return (int)protocol_error(l, "cannot decode data from the server");
+        forget_detail(l);
+        int rc = sasl_decode(l->conn, data, piece, &plain, &plainlen);
+        if (rc != SASL_OK)
+            return (int)protocol_error(l, "cannot decode data from the server", rc);
         if (plainlen > 0) {
             if (held(l) == 0) {
                 l->in.len = 0;
@@ -105,8 +120,10 @@ static ssize_t layer_write(struct imc_transport *t, const char *buf, size_t len)
     unsigned n = len > l->maxout ? l->maxout : (unsigned)len;
     const char *enc = NULL;
     unsigned enclen = 0;
-    if (sasl_encode(l->conn, buf, n, &enc, &enclen) != SASL_OK)
-        return protocol_error(l, "cannot encode data for the server");
+    forget_detail(l);
+    int rc = sasl_encode(l->conn, buf, n, &enc, &enclen);
+    if (rc != SASL_OK)
+        return protocol_error(l, "cannot encode data for the server", rc);
     /* sasl_encode()'s output lives only until its next call. */
     imc_buf_append(&l->out.bytes, enc, enclen);
     return imc_encoded_out_commit(&l->out, t, n);

@@ -94,11 +94,15 @@ static struct secrets alice(void)
     return s;
 }
 
+/* The scripts speak no TLS; PLAIN and LOGIN are allowed here so that their
+ * exchanges can be tested (test_auth_plaintext.c tests the default). */
 static struct imclient *open_conn(const char *port, struct secrets *s)
 {
     struct imclient *c = open_logged("127.0.0.1", port);
     if (c && s)
         imclient_setsecretproc(c, secret, s);
+    if (c)
+        imclient_setflags(c, IMCLIENT_CONN_ALLOWPLAINTEXT);
     return c;
 }
 
@@ -1532,7 +1536,7 @@ static void digest_server(struct dynserver *d)
     const void *p;
     sasl_getprop(s, SASL_SSF, &p);
     sc->server_ssf = (int)*(const sasl_ssf_t *)p;
-    struct layered l = { d, s, { NULL, 0, 0 } };
+    struct layered l = { d, s, { NULL, 0, 0, 0 } };
     const char *ok = "2 OK welcome\r\n";
     const char *more = "* 1 EXISTS\r\n";
     if (sc->after == AFTER_INJECTED || sc->after == AFTER_PLAIN) {
@@ -1976,6 +1980,49 @@ static void layer_unread_and_garbage(void)
     sasl_dispose(&sc);
 }
 
+/* A rejected packet is reported by the code of the call that failed and
+ * by what the plugin said of it, never by a message libsasl2 kept from the
+ * authentication exchange (one is planted here to look like it). */
+static void layer_rejected_packet_reason(void)
+{
+    sasl_conn_t *cc, *sc;
+    void *keep;
+    CHECK(digest_pair(1, 1, &cc, &sc, &keep) == 0);
+    struct mock m;
+    memset(&m, 0, sizeof m);
+    m.base.ops = &mock_ops;
+    m.base.fd = -1;
+    char err[160];
+    struct imc_transport *t = imc_sasl_layer_new(&m.base, cc, keep, err, sizeof err);
+    CHECK(t != NULL);
+    /* Plaintext where a packet should be: the plugin fails it silently. */
+    sasl_seterror(cc, SASL_NOLOG, "stale words from the exchange");
+    CHECK_INT(imc_sasl_layer_unread(t, "* 2 EXISTS\r\n", 12), -1);
+    CHECK_STR(t->error, "SASL security layer: cannot decode data from the server: "
+                        "generic failure");
+    imc_transport_destroy(t);
+    sasl_dispose(&sc);
+
+    /* A packet whose MAC does not match: the plugin's own words stay. */
+    CHECK(digest_pair(1, 1, &cc, &sc, &keep) == 0);
+    t = imc_sasl_layer_new(&m.base, cc, keep, err, sizeof err);
+    CHECK(t != NULL);
+    sasl_seterror(cc, SASL_NOLOG, "stale words from the exchange");
+    const char *out;
+    unsigned outlen;
+    CHECK(sasl_encode(sc, "* 1 EXISTS\r\n", 12, &out, &outlen) == SASL_OK);
+    char bad[64];
+    CHECK(outlen <= sizeof bad);
+    memcpy(bad, out, outlen);
+    bad[6] ^= 0x20; /* inside the payload, before the MAC */
+    CHECK_INT(imc_sasl_layer_unread(t, bad, outlen), -1);
+    CHECK(strstr(t->error, "cannot decode data from the server: generic failure: ") != NULL);
+    CHECK(strstr(t->error, "MAC") != NULL);
+    CHECK(!strstr(t->error, "stale words"));
+    imc_transport_destroy(t);
+    sasl_dispose(&sc);
+}
+
 /* ---- the session and façade hooks authentication relies on ----------------- */
 
 static int imc_session_send_va(struct imc_session *s, const char *fmt, ...)
@@ -2097,6 +2144,7 @@ int main(int argc, char **argv)
         TEST(layer_partial_writes),
         TEST(layer_split_reads),
         TEST(layer_unread_and_garbage),
+        TEST(layer_rejected_packet_reason),
         TEST(continuation_hook_reason_kept),
         TEST(run_until_paused_succeeds),
     };
