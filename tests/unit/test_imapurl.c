@@ -457,8 +457,8 @@ static void parse_buffer_edges(void)
 {
     static const char *const urls[] = {
         "imap://psicorp.example.org/~peter/%E6%97%A5%E6%9C%AC%E8%AA%9E/%E5%8F%B0%E5%8C%97",
-        "imap://joe;AUTH=*@example.com/INBOX/;uid=20/;section=1.2;urlauth="
-        "submit+fred:internal:91354a473744909de610943775f92038",
+        ("imap://joe;AUTH=*@example.com/INBOX/;uid=20/;section=1.2;urlauth="
+         "submit+fred:internal:91354a473744909de610943775f92038"),
         "imap://h/&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&",
         "imap://h/%01%01%01%01%01%01%01%01%01%01%01%01%01%01%01%01%01",
         "imap://h/%01&%01&%01&%01&%01&%01&%01&%01&%01&%01&%01&%01&",
