@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cyrus/xmalloc.h"
+#include "transport/idn.h"
 #include "util/clock.h"
 
 /* Without /etc/services (minimal containers) the names IMAP programs use
@@ -93,6 +94,36 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms, int *fdp)
     return 0;
 }
 
+/* Resolve host (by its A-label form: glibc does not convert a Unicode
+ * name unless asked, and would send its UTF-8 bytes to DNS).  Returns 0
+ * with *res set, or what imc_socket_connect() returns. */
+static int resolve(const char *host, const char *portstr, struct addrinfo **res,
+                   char *err, size_t errlen)
+{
+    char *ascii, why[200];
+    if (imc_idn_ascii(host, &ascii, why, sizeof why) < 0) {
+        snprintf(err, errlen, "unknown host: %s", why);
+        return -1;
+    }
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    int gai = getaddrinfo(ascii, portstr, &hints, res);
+    int e = gai == EAI_SYSTEM ? (errno ? errno : EIO) : 0;
+    if (gai == EAI_SYSTEM)
+        snprintf(err, errlen, "resolving %s: %s", ascii, strerror(e));
+    else if (gai == EAI_MEMORY)
+        e = ENOMEM;
+    else if (gai != 0) {
+        snprintf(err, errlen, "unknown host \"%s\": %s", ascii, gai_strerror(gai));
+        e = -1;
+    }
+    free(ascii);
+    return e;
+}
+
 int imc_socket_connect(const char *host, const char *port, int timeout_ms, int *fd,
                        char *err, size_t errlen)
 {
@@ -104,25 +135,11 @@ int imc_socket_connect(const char *host, const char *port, int timeout_ms, int *
     }
     char portstr[16];
     snprintf(portstr, sizeof portstr, "%d", portnum);
-
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    int gai = getaddrinfo(host, portstr, &hints, &res);
-    if (gai == EAI_SYSTEM) {
-        int e = errno ? errno : EIO;
-        snprintf(err, errlen, "resolving %s: %s", host, strerror(e));
+    struct addrinfo *res = NULL;
+    int e = resolve(host, portstr, &res, err, errlen);
+    if (e != 0)
         return e;
-    }
-    if (gai == EAI_MEMORY)
-        return ENOMEM;
-    if (gai != 0) {
-        snprintf(err, errlen, "unknown host \"%s\": %s", host, gai_strerror(gai));
-        return -1;
-    }
-    int e = ECONNREFUSED;
+    e = ECONNREFUSED;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         e = connect_one(ai, timeout_ms, fd);
         if (e == 0)
