@@ -43,12 +43,17 @@ static size_t section_end(const struct imparse *p, size_t i)
     return 0;
 }
 
+/* After one '[' finds no ']', later ones are not tried: rescanning for
+ * each '[' of "a[[[[..." would take quadratic time. */
 static size_t atom_end(const struct imparse *p, size_t start)
 {
     size_t i = start;
+    int sections = 1;
     while (i < p->end) {
         unsigned char b = (unsigned char)p->base[i];
-        size_t sec = b == '[' && i > start ? section_end(p, i) : 0;
+        size_t sec = b == '[' && i > start && sections ? section_end(p, i) : 0;
+        if (b == '[' && i > start && !sec)
+            sections = 0;
         if (sec)
             i = sec;
         else if (is_atom_byte(p, b, i == start))

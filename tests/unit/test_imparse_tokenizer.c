@@ -242,6 +242,24 @@ static void truncated_at_every_byte(void)
     CHECK_INT(r, 0);
 }
 
+/* Linear time on inputs built to make a scanner look ahead repeatedly. */
+static void no_quadratic_scans(void)
+{
+    enum { N = 1 << 20 };
+    char *s = malloc(N);
+    char out[64];
+    size_t pos;
+    s[0] = 'a';
+    memset(s + 1, '[', N - 1);
+    int r = tokens(s, N, 4, out, sizeof out, &pos);
+    memset(s, '(', N);
+    int deep = tokens(s, N, IMPARSE_MAX_DEPTH, out + 32, sizeof out - 32, &pos);
+    free(s);
+    CHECK_INT(deep, IMPARSE_EDEPTH);
+    CHECK_INT(r, 0);
+    CHECK(strncmp(out, "ATOM:a[[[[", 10) == 0);
+}
+
 static void error_names(void)
 {
     CHECK_STR(imparse_strerror(IMPARSE_OK), "no error");
@@ -258,7 +276,7 @@ int main(int argc, char **argv)
         TEST(atoms_flags_and_sections), TEST(numbers), TEST(quoted), TEST(literals),
         TEST(lists_and_codes), TEST(separators), TEST(nesting_limit),
         TEST(errors_are_sticky_and_peek_does_not_consume), TEST(truncated_at_every_byte),
-        TEST(error_names),
+        TEST(no_quadratic_scans), TEST(error_names),
     };
     return check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }
