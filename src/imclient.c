@@ -211,10 +211,13 @@ static long give_up_at(struct imclient *c)
 {
     const struct imclient_limits *l = &c->session.limits;
     long at = -1;
-    int owed = imc_session_inflight(&c->session) > 0 || !c->greeted;
+    int owed = imc_session_owed(&c->session) > 0 || !c->greeted;
     if (l->timeout_ms > 0 && owed)
         at = c->last_activity + l->timeout_ms;
     const struct imc_command *oldest = imc_session_oldest(&c->session);
+    /* An accepted IDLE waits for our DONE, not for the server. */
+    if (oldest && imc_session_idling(&c->session) && oldest->tag == c->session.idle.tag)
+        oldest = NULL;
     if (l->command_timeout_ms > 0 && oldest) {
         long cmd_at = oldest->stamp + l->command_timeout_ms;
         if (at < 0 || cmd_at < at)
@@ -227,6 +230,8 @@ static void fail_timed_out(struct imclient *c)
 {
     const struct imclient_limits *l = &c->session.limits;
     const struct imc_command *oldest = imc_session_oldest(&c->session);
+    if (oldest && imc_session_idling(&c->session) && oldest->tag == c->session.idle.tag)
+        oldest = NULL;
     if (l->command_timeout_ms > 0 && oldest &&
         imc_now_ms() >= oldest->stamp + l->command_timeout_ms)
         imc_fail(c, "timed out: command %llu got no reply from %s in %d ms",
@@ -303,6 +308,17 @@ static int process(struct imclient *c, int timeout_ms)
 
 static void destroy(struct imclient *c);
 
+/* A close a callback asked for during a public call is carried out as the
+ * outermost call returns; the connection is then gone (-1). */
+static int finish_call(struct imclient *c, int result)
+{
+    if (c->close_requested && c->depth == 0) {
+        destroy(c);
+        return -1;
+    }
+    return result;
+}
+
 int imclient_processoneevent_timeout(struct imclient *imclient, int timeout_ms)
 {
     struct imclient *c = imclient;
@@ -310,12 +326,7 @@ int imclient_processoneevent_timeout(struct imclient *imclient, int timeout_ms)
      * outer one is still parsing; the page forbids it, and so do we. */
     if (c->depth > 0)
         return -1;
-    int r = process(c, timeout_ms);
-    if (c->close_requested && c->depth == 0) {
-        destroy(c);
-        return -1;
-    }
-    return r;
+    return finish_call(c, process(c, timeout_ms));
 }
 
 void imclient_processoneevent(struct imclient *imclient)
@@ -323,13 +334,19 @@ void imclient_processoneevent(struct imclient *imclient)
     imclient_processoneevent_timeout(imclient, -1);
 }
 
+/* A command is about to be queued: the session stamps it with the time,
+ * and the silence timeout counts from here when nothing else is waiting. */
+static void stamp_send(struct imclient *c)
+{
+    c->session.now = imc_now_ms();
+    if (imc_session_inflight(&c->session) == 0)
+        c->last_activity = c->session.now;
+}
+
 int imc_send_va(struct imclient *c, imclient_proc_t *finish, void *rock, const char *fmt,
                 va_list ap)
 {
-    c->session.now = imc_now_ms();
-    /* The silence timeout counts from here when nothing else is waiting. */
-    if (imc_session_inflight(&c->session) == 0)
-        c->last_activity = c->session.now;
+    stamp_send(c);
     c->depth++;
     int r = imc_session_send(&c->session, finish, rock, fmt, ap);
     c->depth--;
@@ -374,10 +391,47 @@ void imclient_send(struct imclient *imclient, imclient_proc_t *finishproc,
     }
     va_list ap;
     va_start(ap, fmt);
-    imc_send_va(c, finishproc, finishrock, fmt, ap);
+    int r = imc_send_va(c, finishproc, finishrock, fmt, ap);
     va_end(ap);
-    if (c->close_requested && c->depth == 0)
-        destroy(c);
+    finish_call(c, r);
+}
+
+int imclient_idle(struct imclient *imclient, imclient_proc_t *finishproc, void *finishrock)
+{
+    struct imclient *c = imclient;
+    const char *blocked = send_blocked(c);
+    c->depth++;
+    int r;
+    if (blocked) {
+        imc_session_refuse(&c->session, finishproc, finishrock, blocked);
+        r = -1;
+    } else {
+        stamp_send(c);
+        r = imc_session_idle(&c->session, finishproc, finishrock);
+    }
+    c->depth--;
+    if (r == 0)
+        imc_flush(c);
+    return finish_call(c, r);
+}
+
+int imclient_idle_done(struct imclient *imclient)
+{
+    struct imclient *c = imclient;
+    if (imc_session_idle_done(&c->session) < 0) {
+        imc_explain(c, "imclient_idle_done: no IDLE is running");
+        return -1;
+    }
+    /* The server owes the tagged reply from now on. */
+    c->last_activity = imc_now_ms();
+    if (imc_flush(c) < 0)
+        return -1;
+    return finish_call(c, 0);
+}
+
+int imclient_idling(struct imclient *imclient)
+{
+    return imc_session_idling(&imclient->session);
 }
 
 void imc_exclusive_begin(struct imclient *c)
@@ -390,11 +444,7 @@ int imc_exclusive_end(struct imclient *c, int result)
 {
     c->exclusive--;
     c->depth--;
-    if (c->close_requested && c->depth == 0) {
-        destroy(c);
-        return -1;
-    }
-    return result;
+    return finish_call(c, result);
 }
 
 void imclient_getselectinfo(struct imclient *imclient, int *fd, int *wanttowrite)

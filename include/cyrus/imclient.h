@@ -194,6 +194,28 @@ void imclient_settlsverify(struct imclient *imclient, int mode);
  */
 int imclient_compress(struct imclient *imclient);
 
+/* ---- IDLE (RFC 2177) -----------------------------------------------------
+ * imclient_idle() sends IDLE; finish runs once when the command ends: OK
+ * after imclient_idle_done(), NO or BAD if the server refused, EOF if the
+ * connection ended.  While it runs, untagged replies (EXISTS, EXPUNGE,
+ * FETCH ...) reach their callbacks as usual; imclient_send() and another
+ * imclient_idle() are refused (BAD [CLIENTBUG]) until DONE has been asked
+ * for; and once the server has accepted IDLE the silence timeout and
+ * command_timeout_ms stop counting for it.  Returns 0 when queued, -1 when
+ * refused or the connection is closed (finish has then run).
+ *
+ * imclient_idle_done() ends IDLE: DONE goes now, or as soon as the server
+ * accepts IDLE if it has not yet.  It may be called from a callback (on
+ * EXISTS, say).  Returns 0, or -1 when no IDLE runs.
+ *
+ * imclient_idling(): 1 while the server has accepted IDLE and DONE has not
+ * been asked for, else 0.  RFC 2177 asks clients to end IDLE at least every
+ * 29 minutes.
+ */
+int imclient_idle(struct imclient *imclient, imclient_proc_t *finishproc, void *finishrock);
+int imclient_idle_done(struct imclient *imclient);
+int imclient_idling(struct imclient *imclient);
+
 /* ---- Authentication secrets ----------------------------------------------
  * imclient_authenticate() never prompts.  Names and secrets a mechanism
  * needs come from this procedure; it returns a NUL-terminated string that

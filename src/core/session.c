@@ -101,6 +101,11 @@ size_t imc_session_inflight(const struct imc_session *s)
     return s->pending.count;
 }
 
+size_t imc_session_owed(const struct imc_session *s)
+{
+    return s->pending.count - (imc_session_idling(s) ? 1 : 0);
+}
+
 /* Tags are handed out in order, so the cursor only moves forward: finding
  * the oldest costs O(1) per command over the connection's life. */
 const struct imc_command *imc_session_oldest(struct imc_session *s)
@@ -173,6 +178,7 @@ void imc_session_fail(struct imc_session *s, const char *fmt, ...)
         va_end(ap);
         s->failed = 1;
     }
+    s->idle.state = IMC_IDLE_OFF;
     imc_outq_free(&s->out);
     imc_outq_init(&s->out);
     /* A callback may be what failed us (its imclient_send() hit a dead
@@ -204,6 +210,11 @@ int imc_session_send(struct imc_session *s, imclient_proc_t *finish, void *rock,
         deliver_made_up(s, finish, rock, "EOF", empty);
         return -1;
     }
+    const char *blocked = imc_idle_blocks_send(s);
+    if (blocked) {
+        imc_session_refuse(s, finish, rock, blocked);
+        return -1;
+    }
     s->error[0] = '\0'; /* a reason belongs to the latest refusal only */
     uint64_t tag = s->next_tag++;
     struct imc_command cmd = { tag, finish, rock, imc_outq_end(&s->out), s->now };
@@ -215,6 +226,16 @@ int imc_session_send(struct imc_session *s, imclient_proc_t *finish, void *rock,
     }
     imc_tagtable_add(&s->pending, &cmd);
     return 0;
+}
+
+int imc_session_sendf(struct imc_session *s, imclient_proc_t *finish, void *rock,
+                      const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = imc_session_send(s, finish, rock, fmt, ap);
+    va_end(ap);
+    return r;
 }
 
 void imc_session_send_raw(struct imc_session *s, const char *data, size_t len, int secret)
@@ -290,6 +311,8 @@ static void dispatch_continuation(struct imc_session *s, struct imclient_reply *
         }
         return;
     }
+    if (imc_idle_continuation(s))
+        return;
     /* Unsolicited (IDLE's "+ idling", for one): only an explicit "+" entry
      * sees it; it is not an untagged reply, so the default does not. */
     const struct imc_callback *e = imc_callbacks_get(&s->callbacks, "+", 1, 0);
@@ -323,6 +346,7 @@ static void dispatch_tagged(struct imc_session *s, struct imclient_reply *r)
         shift_starts(s, from, cut);
     if (cmd.tag == s->pause_tag)
         s->paused = 1;
+    imc_idle_ended(s, cmd.tag);
     if (cmd.finish)
         cmd.finish(s->owner, cmd.rock, r);
 }

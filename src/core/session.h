@@ -17,6 +17,7 @@
 
 #include "core/callbacks.h"
 #include "core/framer.h"
+#include "core/idle.h"
 #include "core/outqueue.h"
 #include "core/reply.h"
 #include "core/tagtable.h"
@@ -60,6 +61,8 @@ struct imc_session {
     size_t leftover;
     int halted; /* the application closed the connection from a callback */
 
+    struct imc_idle idle;
+
     int failed; /* no more input is accepted; pending commands got EOF */
     char error[256];
     int dispatching; /* > 0 while a callback holds the reply buffer's text */
@@ -79,6 +82,10 @@ int imc_session_feed(struct imc_session *s, const char *data, size_t len);
  */
 int imc_session_send(struct imc_session *s, imclient_proc_t *finish, void *rock,
                      const char *fmt, va_list ap);
+
+/* imc_session_send() with the arguments in place. */
+int imc_session_sendf(struct imc_session *s, imclient_proc_t *finish, void *rock,
+                      const char *fmt, ...);
 
 /* Queue bytes outside any command: the answer to a continuation request
  * (an AUTHENTICATE response line).  secret: they are a credential, wiped
@@ -124,5 +131,23 @@ int imc_session_at_boundary(const struct imc_session *s);
 
 void imc_session_set_continuation(struct imc_session *s, imc_continuation_fn *fn,
                                   void *rock);
+
+/* ---- IDLE (core/idle.c) ----------------------------------------------------
+ * imc_session_idle() queues IDLE like imc_session_send() (same results;
+ * also refused while an IDLE runs).  _idle_done()
+ * ends it: DONE goes now, or as soon as the server's "+" arrives; -1 when
+ * no IDLE runs.  _idling(): the server accepted IDLE and DONE is not
+ * queued. */
+int imc_session_idle(struct imc_session *s, imclient_proc_t *finish, void *rock);
+int imc_session_idle_done(struct imc_session *s);
+int imc_session_idling(const struct imc_session *s);
+/* For the session itself: a "+" that IDLE takes (1) or not (0); the end of
+ * command tag; why a command may not be queued now, or NULL. */
+int imc_idle_continuation(struct imc_session *s);
+void imc_idle_ended(struct imc_session *s, uint64_t tag);
+const char *imc_idle_blocks_send(const struct imc_session *s);
+/* Commands owed a reply: those in flight, less an IDLE the server accepted
+ * (it answers only after DONE). */
+size_t imc_session_owed(const struct imc_session *s);
 
 #endif

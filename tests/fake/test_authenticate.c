@@ -2025,21 +2025,12 @@ static void layer_rejected_packet_reason(void)
 
 /* ---- the session and façade hooks authentication relies on ----------------- */
 
-static int imc_session_send_va(struct imc_session *s, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = imc_session_send(s, NULL, NULL, fmt, ap);
-    va_end(ap);
-    return r;
-}
-
 static int refuse_with_reason(void *rock, const char *text, size_t len)
 {
     struct imc_session *s = rock;
     (void)text;
     (void)len;
-    snprintf(s->error, sizeof s->error, "my reason");
+    imc_session_explain(s, "my reason");
     return -1;
 }
 
@@ -2052,7 +2043,7 @@ static void continuation_hook_reason_kept(void)
     struct imc_session s;
     imc_session_init(&s, NULL);
     imc_session_set_continuation(&s, refuse_with_reason, &s);
-    CHECK_INT(imc_session_send_va(&s, "AUTHENTICATE X"), 0);
+    CHECK_INT(imc_session_sendf(&s, NULL, NULL, "AUTHENTICATE X"), 0);
     size_t len;
     imc_session_output(&s, &len);
     imc_session_written(&s, len);
