@@ -35,14 +35,21 @@ static int return_data(struct imparse *p, struct imparse_esearch *out,
 {
     struct imparse_span skip;
     struct imparse_token t;
-    if (imparse_str_eq(name, "MIN"))
-        return out->has_min = 1, imp_number(p, &out->min);
-    if (imparse_str_eq(name, "MAX"))
-        return out->has_max = 1, imp_number(p, &out->max);
-    if (imparse_str_eq(name, "COUNT"))
-        return out->has_count = 1, imp_number(p, &out->count);
-    if (imparse_str_eq(name, "MODSEQ"))
-        return out->has_modseq = 1, imp_number(p, &out->modseq);
+    const struct {
+        const char *name;
+        int *has;
+        uint64_t *value;
+    } numbers[] = {
+        { "MIN", &out->has_min, &out->min },
+        { "MAX", &out->has_max, &out->max },
+        { "COUNT", &out->has_count, &out->count },
+        { "MODSEQ", &out->has_modseq, &out->modseq }, /* RFC 7162 */
+    };
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
+        if (imparse_str_eq(name, numbers[i].name)) {
+            *numbers[i].has = 1;
+            return imp_number(p, numbers[i].value);
+        }
     if (imparse_str_eq(name, "ALL"))
         return all(p, out);
     return imp_value(p, &skip, &t);

@@ -4,13 +4,8 @@
  * functions. */
 #include "parse/fetch_internal.h"
 
-/* One number, as in UID uniqueid or RFC822.SIZE number. */
-static int number(struct imparse *p, struct imparse_fetch_item *it)
-{
-    return imp_number(p, &it->number);
-}
-
-/* MODSEQ "(" mod-sequence-value ")" (RFC 7162 fetch-mod-resp). */
+/* MODSEQ "(" mod-sequence-value ")" (RFC 7162 fetch-mod-resp); EMAILID
+ * "(" objectid ")" and THREADID that or NIL (RFC 8474). */
 static int in_parens(struct imparse *p, struct imparse_fetch_item *it, int str)
 {
     struct imparse_token t;
@@ -48,7 +43,7 @@ static int decode(struct imparse *p, struct imparse_fetch_item *it)
     case IMPARSE_FETCH_UID:
     case IMPARSE_FETCH_RFC822_SIZE:
     case IMPARSE_FETCH_BINARY_SIZE:
-        return number(p, it);
+        return imp_number(p, &it->number); /* uniqueid, number, number64 */
     case IMPARSE_FETCH_MODSEQ:
         return in_parens(p, it, 0);
     case IMPARSE_FETCH_EMAILID:
