@@ -2,6 +2,8 @@
  * imclient_starttls() and imclient_begintls(): put a verified TLS layer on
  * the connection.  Every way this can go wrong closes the connection, so
  * an application that asked for protection never goes on in the clear.
+ * Arguments are checked before anything is sent, so a setting that cannot
+ * work never costs a STARTTLS the server has already acted on.
  */
 #include <errno.h>
 #include <poll.h>
@@ -139,16 +141,30 @@ static int wait_for_socket(struct imclient *c, long deadline)
     }
 }
 
-static int handshake(struct imclient *c, const char *cert_file, const char *key_file,
-                     const char *CAfile, const char *CApath)
+/* The arguments checked and made into a context, with no I/O.  A refusal
+ * closes the connection like every other failure here, although nothing
+ * was sent: a caller that ignores the result must not go on in the clear,
+ * and the result of imclient_starttls() keeps one meaning. */
+static struct imc_tls_config *prepare(struct imclient *c, const char *cert_file,
+                                      const char *key_file, const char *CAfile,
+                                      const char *CApath)
 {
     struct imc_tls_options o = {
         c->servername, c->tls_verify != IMCLIENT_TLS_NOVERIFY,
         cert_file,     key_file,
         CAfile,        CApath,
     };
+    char err[300];
+    struct imc_tls_config *cfg = imc_tls_config_new(&o, err, sizeof err);
+    if (!cfg)
+        imc_fail(c, "TLS setup failed: %s", err);
+    return cfg;
+}
+
+static int handshake(struct imclient *c, const struct imc_tls_config *cfg)
+{
     char err[200];
-    struct imc_transport *t = imc_tls_new(c->transport, &o, err, sizeof err);
+    struct imc_transport *t = imc_tls_new_from(c->transport, cfg, err, sizeof err);
     if (!t) {
         imc_fail(c, "TLS setup failed: %s", err);
         return -1;
@@ -183,10 +199,12 @@ int imclient_starttls(struct imclient *imclient, char *cert_file, char *key_file
     struct imclient *c = imclient;
     if (refuse_unsafe_start(c, "STARTTLS") < 0)
         return -1;
+    struct imc_tls_config *cfg = prepare(c, cert_file, key_file, CAfile, CApath);
+    if (!cfg)
+        return -1;
     imc_exclusive_begin(c);
-    int r = await_starttls_ok(c) < 0 || handshake(c, cert_file, key_file, CAfile, CApath) < 0
-                ? -1
-                : 0;
+    int r = await_starttls_ok(c) < 0 || handshake(c, cfg) < 0 ? -1 : 0;
+    imc_tls_config_free(cfg);
     return imc_exclusive_end(c, r);
 }
 
@@ -203,7 +221,11 @@ int imclient_begintls(struct imclient *imclient, char *cert_file, char *key_file
                  c->servername);
         return -1;
     }
+    struct imc_tls_config *cfg = prepare(c, cert_file, key_file, CAfile, CApath);
+    if (!cfg)
+        return -1;
     imc_exclusive_begin(c);
-    int r = handshake(c, cert_file, key_file, CAfile, CApath) < 0 ? -1 : 0;
+    int r = handshake(c, cfg) < 0 ? -1 : 0;
+    imc_tls_config_free(cfg);
     return imc_exclusive_end(c, r);
 }

@@ -11,13 +11,15 @@
 #include <openssl/x509v3.h>
 
 #include "cyrus/xmalloc.h"
+#include "transport/tls_config.h"
 
 struct tls_layer {
     struct imc_transport base; /* first: callers hold a struct imc_transport * */
     SSL_CTX *ctx;
     SSL *ssl;
     BIO_METHOD *method;
-    char *host;
+    char *host;  /* as sent and checked (A-label form) */
+    char *given; /* as the application gave it */
     int verify;
     /* What the last blocked call of each kind waits for (IMC_WANT_*).  Kept
      * apart because a write can wait on the socket while a read succeeds. */
@@ -102,24 +104,22 @@ static int attach_bio(struct tls_layer *l)
 
 /* ---- errors ---------------------------------------------------------- */
 
-/* The reason OpenSSL gave last, or NULL; the queue is left empty so that
- * stale entries never explain a later failure. */
-static const char *openssl_reason(unsigned long *code)
-{
-    unsigned long e, last = 0;
-    while ((e = ERR_get_error()) != 0)
-        last = e;
-    if (code)
-        *code = last;
-    return last ? ERR_reason_error_string(last) : NULL;
-}
-
 static int setup_error(char *err, size_t errlen, const char *what, const char *file)
 {
-    const char *why = openssl_reason(NULL);
+    const char *why = imc_tls_openssl_reason(NULL);
     snprintf(err, errlen, "%s%s%s: %s", what, file ? " " : "", file ? file : "",
              why ? why : "failed");
     return -1;
+}
+
+/* An internationalized name is shown also in the A-label form that was
+ * checked, since that is what a certificate holds. */
+static int is_unicode(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return 1;
+    return 0;
 }
 
 /* Verification stopped the handshake: say which certificate and why, in
@@ -129,10 +129,12 @@ static void describe_verify(struct tls_layer *l)
     char *out = l->base.error;
     size_t cap = sizeof l->base.error;
     const char *why = X509_verify_cert_error_string(l->verify_err);
+    int idn = is_unicode(l->given);
     if (l->verify_err == X509_V_ERR_HOSTNAME_MISMATCH ||
         l->verify_err == X509_V_ERR_IP_ADDRESS_MISMATCH)
         snprintf(out, cap, "certificate verify failed: %s: the certificate does not "
-                 "name \"%s\"%s", why, l->host,
+                 "name \"%s\"%s%s%s%s", why, idn ? l->given : l->host, idn ? " (" : "",
+                 idn ? l->host : "", idn ? ")" : "",
                  l->leaf_has_san ? "" : " (it has no subjectAltName; its CN is not used)");
     else
         snprintf(out, cap, "certificate verify failed: %s (depth %d: %s)", why,
@@ -144,7 +146,7 @@ static void describe_failure(struct tls_layer *l, int sslerr)
     char *out = l->base.error;
     size_t cap = sizeof l->base.error;
     unsigned long code;
-    const char *why = openssl_reason(&code);
+    const char *why = imc_tls_openssl_reason(&code);
     if (l->verify_err)
         describe_verify(l);
     else if (l->lower_errno)
@@ -184,82 +186,10 @@ static int note_verify(int ok, X509_STORE_CTX *store)
 
 /* ---- setting up ---------------------------------------------------------- */
 
-static const char *given(const char *s)
-{
-    return s && *s ? s : NULL;
-}
-
 static int is_ip_literal(const char *host)
 {
     unsigned char addr[16];
     return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
-}
-
-static int load_trust(SSL_CTX *ctx, const struct imc_tls_options *o, char *err,
-                      size_t errlen)
-{
-    const char *file = given(o->ca_file), *path = given(o->ca_path);
-    if (!file && !path) {
-        if (SSL_CTX_set_default_verify_paths(ctx) != 1)
-            return setup_error(err, errlen, "cannot load the system's trusted CAs", NULL);
-        return 0;
-    }
-    if (SSL_CTX_load_verify_locations(ctx, file, path) != 1)
-        return setup_error(err, errlen, "cannot load trusted CAs from",
-                           file ? file : path);
-    return 0;
-}
-
-static int load_client_cert(SSL_CTX *ctx, const struct imc_tls_options *o, char *err,
-                            size_t errlen)
-{
-    const char *cert = given(o->cert_file);
-    if (!cert)
-        return 0;
-    const char *key = given(o->key_file) ? o->key_file : cert;
-    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
-        return setup_error(err, errlen, "cannot use client certificate", cert);
-    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
-        return setup_error(err, errlen, "cannot use client key", key);
-    if (SSL_CTX_check_private_key(ctx) != 1)
-        return setup_error(err, errlen, "client key does not match the certificate in",
-                           cert);
-    return 0;
-}
-
-static int setup_ctx(struct tls_layer *l, const struct imc_tls_options *o, char *err,
-                     size_t errlen)
-{
-    l->ctx = SSL_CTX_new(TLS_client_method());
-    if (!l->ctx)
-        return setup_error(err, errlen, "cannot create a TLS context", NULL);
-    SSL_CTX_set_min_proto_version(l->ctx, TLS1_2_VERSION);
-    /* Renegotiation could change the peer mid-session; nothing IMAP needs. */
-    SSL_CTX_set_options(l->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
-    /* A write returns once a whole record has reached the lower layer, and
-     * the queue it was given may move between retries (the output buffer
-     * grows). */
-    SSL_CTX_set_mode(l->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-                                 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    if (o->verify) {
-        if (load_trust(l->ctx, o, err, errlen) < 0)
-            return -1;
-        SSL_CTX_set_verify(l->ctx, SSL_VERIFY_PEER, note_verify);
-    } else {
-        SSL_CTX_set_verify(l->ctx, SSL_VERIFY_NONE, NULL);
-    }
-    return load_client_cert(l->ctx, o, err, errlen);
-}
-
-/* The name as checked and sent: one trailing dot (an absolute DNS name) is
- * not part of what certificates or SNI carry. */
-static char *plain_host(const char *host)
-{
-    char *h = xstrdup(host ? host : "");
-    size_t n = strlen(h);
-    if (n > 1 && h[n - 1] == '.')
-        h[n - 1] = '\0';
-    return h;
 }
 
 /* RFC 6125 as OpenSSL implements it: DNS names in subjectAltName only, no
@@ -297,6 +227,8 @@ static int setup_ssl(struct tls_layer *l, char *err, size_t errlen)
     if (!l->ssl)
         return setup_error(err, errlen, "cannot create a TLS session", NULL);
     SSL_set_app_data(l->ssl, l);
+    if (l->verify)
+        SSL_set_verify(l->ssl, SSL_VERIFY_PEER, note_verify);
     if (attach_bio(l) < 0)
         return setup_error(err, errlen, "cannot create the TLS I/O channel", NULL);
     if (setup_host(l, err, errlen) < 0)
@@ -313,6 +245,7 @@ static void free_layer(struct tls_layer *l)
     BIO_meth_free(l->method);
     ERR_clear_error();
     free(l->host);
+    free(l->given);
     free(l);
 }
 
@@ -434,22 +367,37 @@ static const struct imc_transport_ops tls_ops = {
     "tls", tls_read, tls_write, tls_buffered, tls_wants, tls_destroy,
 };
 
-struct imc_transport *imc_tls_new(struct imc_transport *lower,
-                                  const struct imc_tls_options *o, char *err,
-                                  size_t errlen)
+struct imc_transport *imc_tls_new_from(struct imc_transport *lower,
+                                       const struct imc_tls_config *cfg, char *err,
+                                       size_t errlen)
 {
     struct tls_layer *l = xzmalloc(sizeof *l);
     l->base.ops = &tls_ops;
     l->base.lower = lower;
     l->base.fd = lower->fd;
-    l->host = plain_host(o->host);
-    l->verify = o->verify;
+    SSL_CTX_up_ref(cfg->ctx);
+    l->ctx = cfg->ctx;
+    l->host = xstrdup(cfg->host);
+    l->given = xstrdup(cfg->given);
+    l->verify = cfg->verify;
     ERR_clear_error();
-    if (setup_ctx(l, o, err, errlen) < 0 || setup_ssl(l, err, errlen) < 0) {
+    if (setup_ssl(l, err, errlen) < 0) {
         free_layer(l);
         return NULL;
     }
     return &l->base;
+}
+
+struct imc_transport *imc_tls_new(struct imc_transport *lower,
+                                  const struct imc_tls_options *o, char *err,
+                                  size_t errlen)
+{
+    struct imc_tls_config *cfg = imc_tls_config_new(o, err, errlen);
+    if (!cfg)
+        return NULL;
+    struct imc_transport *t = imc_tls_new_from(lower, cfg, err, errlen);
+    imc_tls_config_free(cfg);
+    return t;
 }
 
 /* Belt and braces: SSL_VERIFY_PEER already aborts on a bad certificate, but
@@ -490,4 +438,10 @@ const char *imc_tls_protocol(const struct imc_transport *t)
 {
     const struct tls_layer *l = (const struct tls_layer *)t;
     return SSL_is_init_finished(l->ssl) ? SSL_get_version(l->ssl) : "";
+}
+
+const void *imc_tls_trust_store(const struct imc_transport *t)
+{
+    const struct tls_layer *l = (const struct tls_layer *)t;
+    return SSL_CTX_get_cert_store(l->ctx);
 }

@@ -460,7 +460,7 @@ static const char *const cert_files[] = {
     "ca.pem",      "other-ca.pem",  "leaf.key",      "good.pem",   "ip.pem",
     "both.pem",    "expired.pem",   "future.pem",    "self.pem",   "cnonly.pem",
     "cnonly-ip.pem", "untrusted.pem", "wrong.pem",   "wild.pem",   "partial.pem",
-    "chain.pem",   "client.pem",    "client.key",    "client-all.pem",
+    "chain.pem",   "client.pem",    "client.key",    "client-all.pem", "idn.pem",
 };
 
 /* The server certificates: file, spec, issuer (0 ca, 1 other CA, 2 self). */
@@ -483,6 +483,7 @@ static const struct leaf leaves[] = {
     { "wrong.pem", { "mail.example.org", "DNS:mail.example.org", 0, 0, -3600, 30 * DAY }, 0 },
     { "wild.pem", { "wildcard", "DNS:*.example.org", 0, 0, -3600, 30 * DAY }, 0 },
     { "partial.pem", { "partial wildcard", "DNS:m*.example.org", 0, 0, -3600, 30 * DAY }, 0 },
+    { "idn.pem", { "bucher", "DNS:xn--bcher-kva.example", 0, 0, -3600, 30 * DAY }, 0 },
 };
 
 static int make_all(const char *dir, struct issuer *ca, struct issuer *other,

@@ -98,6 +98,7 @@ void tlsfake_free(struct tlsfake *fs);
  *   wrong.pem         SAN DNS:mail.example.org
  *   wild.pem          SAN DNS:*.example.org
  *   partial.pem       SAN DNS:m*.example.org
+ *   idn.pem           SAN DNS:xn--bcher-kva.example (bücher.example)
  *   chain.pem         good.pem followed by ca.pem (a server sending its chain)
  *   client.pem        CN=alice, clientAuth, signed by ca; key in client.key
  *   client-all.pem    client.pem and its key in one file

@@ -147,6 +147,13 @@ static const struct verdict verdicts[] = {
     { "both.pem", "127.0.0.1", 1, NULL },
     { "wrong.pem", "mail.example.org", 1, NULL },
     { "wild.pem", "imap.example.org", 1, NULL },
+    /* a name in Unicode is checked in its A-label form (UTS #46 maps case
+     * and fullwidth letters); an A-label given as such is plain ASCII */
+    { "idn.pem", "bücher.example", 1, NULL },
+    { "idn.pem", "BÜCHER.example", 1, NULL },
+    { "idn.pem", "bücher.example.", 1, NULL },
+    { "idn.pem", "xn--bcher-kva.example", 1, NULL },
+    { "good.pem", "ｌｏｃａｌｈｏｓｔ", 1, NULL },
     /* refused: the name */
     { "good.pem", "127.0.0.1", 1, "IP address mismatch" },
     { "ip.pem", "localhost", 1, "hostname mismatch: the certificate does not name \"localhost\"" },
@@ -158,6 +165,10 @@ static const struct verdict verdicts[] = {
     { "wild.pem", "example.org", 1, "hostname mismatch" },
     { "wild.pem", "a.imap.example.org", 1, "hostname mismatch" },
     { "partial.pem", "mail.example.org", 1, "hostname mismatch" },
+    { "idn.pem", "bucher.example", 1, "hostname mismatch" },
+    { "idn.pem", "bücher.example.org", 1, "hostname mismatch" },
+    { "wrong.pem", "bücher.example", 1, "hostname mismatch: the certificate does not name "
+                                        "\"bücher.example\" (xn--bcher-kva.example)" },
     /* refused: the chain or the dates */
     { "expired.pem", "localhost", 1, "certificate has expired" },
     { "future.pem", "localhost", 1, "certificate is not yet valid" },
@@ -276,6 +287,10 @@ static void sni_for_names_not_addresses(void)
     static const struct { const char *host, *sni; } cases[] = {
         { "localhost", "localhost" },
         { "mail.example.org.", "mail.example.org" },
+        { "bücher.example", "xn--bcher-kva.example" },
+        { "Bücher.Example.", "xn--bcher-kva.example" },
+        /* non-transitional: ß is kept, not mapped to "ss" */
+        { "faß.example", "xn--fa-hia.example" },
         { "127.0.0.1", NULL },
         { "::1", NULL },
     };
@@ -344,42 +359,115 @@ static void plaintext_server(void)
 
 /* ---- settings that cannot work are refused before any byte ------------- */
 
+/* A file or directory name: absolute as given, else in certdir, "" as "". */
+static const char *arg_path(const char *name)
+{
+    return !name ? NULL : name[0] == '/' || !name[0] ? name : path(name);
+}
+
+/* imc_tls_new() over one end of a socketpair must refuse o with a reason
+ * holding want, leave the lower layer to the caller, and send nothing. */
+static int refused_quietly(const struct imc_tls_options *o, const char *want)
+{
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
+        return 0;
+    struct imc_transport *lower = imc_socket_transport_new(fds[0]);
+    char err[300] = "";
+    struct imc_transport *t = imc_tls_new(lower, o, err, sizeof err);
+    char byte;
+    int sent = recv(fds[1], &byte, 1, MSG_DONTWAIT) >= 0;
+    /* The lower layer is still ours: freeing it twice would show. */
+    imc_transport_destroy(t ? t : lower);
+    close(fds[1]);
+    int ok = !t && strstr(err, want) && !sent;
+    if (!ok)
+        fprintf(stderr, "  host \"%s\": want \"%s\", got %s \"%s\"%s\n",
+                o->host ? o->host : "(null)", want, t ? "a layer" : "error", err,
+                sent ? ", bytes sent" : "");
+    return ok;
+}
+
 static void setup_errors(void)
 {
     static const struct {
-        const char *cert, *key, *ca, *error;
+        const char *cert, *key, *ca, *capath, *error;
     } cases[] = {
-        { NULL, NULL, "/nonexistent/ca.pem", "cannot load trusted CAs from /nonexistent/ca.pem" },
-        { "/nonexistent/client.pem", NULL, NULL, "cannot use client certificate /nonexistent/client.pem" },
-        { "client.pem", "/nonexistent/client.key", NULL, "cannot use client key /nonexistent/client.key" },
-        { "client.pem", "leaf.key", NULL, "key values mismatch" },
-        { "client.pem", NULL, NULL, "cannot use client key" }, /* no key in client.pem */
+        { NULL, NULL, "/nonexistent/ca.pem", NULL,
+          "CAfile \"/nonexistent/ca.pem\": No such file or directory" },
+        { NULL, NULL, "", NULL, "CAfile is \"\": name a file of trusted CAs, or pass NULL" },
+        { NULL, NULL, NULL, "", "CApath is \"\": name a directory" },
+        { NULL, NULL, "", "", "CAfile is \"\"" },
+        { NULL, NULL, NULL, "/nonexistent/certs", "CApath \"/nonexistent/certs\": No such "
+                                                  "file or directory" },
+        { NULL, NULL, NULL, "ca.pem", "\": Not a directory" },
+        { NULL, NULL, "ca.pem", "/nonexistent/certs", "CApath \"/nonexistent/certs\"" },
+        { NULL, NULL, "/", NULL, "CAfile \"/\": Is a directory" },
+        { NULL, NULL, "leaf.key", NULL, "leaf.key\": cannot load trusted CAs: " },
+        { "/nonexistent/client.pem", NULL, "ca.pem", NULL,
+          "cert_file \"/nonexistent/client.pem\": No such file or directory" },
+        { "client.key", NULL, "ca.pem", NULL, "client.key\": cannot use the client "
+                                              "certificate: " },
+        { "client.pem", "/nonexistent/client.key", "ca.pem", NULL,
+          "key_file \"/nonexistent/client.key\": No such file or directory" },
+        { "client.pem", "ca.pem", "ca.pem", NULL, "ca.pem\": cannot use the client key: " },
+        { "client.pem", "leaf.key", "ca.pem", NULL, "leaf.key\": cannot use the client key: "
+                                                "key values mismatch" },
+        { "client.pem", NULL, "ca.pem", NULL, "client.pem\" holds no usable key (key_file "
+                                              "is NULL)" },
+        { NULL, "client.key", "ca.pem", NULL, "client.key\" given without cert_file" },
     };
+    int bad = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int fds[2];
-        CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-        struct imc_transport *lower = imc_socket_transport_new(fds[0]);
-        char cert[300] = "", key[300] = "";
-        if (cases[i].cert)
-            snprintf(cert, sizeof cert, "%s", cases[i].cert[0] == '/' ? cases[i].cert
-                                                                    : path(cases[i].cert));
-        if (cases[i].key)
-            snprintf(key, sizeof key, "%s", cases[i].key[0] == '/' ? cases[i].key
-                                                                 : path(cases[i].key));
-        struct imc_tls_options o = { "localhost", 1, cert[0] ? cert : NULL,
-                                     key[0] ? key : NULL,
-                                     cases[i].ca ? cases[i].ca : path("ca.pem"), NULL };
-        char err[300] = "";
-        struct imc_transport *t = imc_tls_new(lower, &o, err, sizeof err);
-        /* The lower layer is still ours: freeing it twice would show. */
-        imc_transport_destroy(lower);
-        close(fds[1]);
-        if (t || !strstr(err, cases[i].error))
-            fprintf(stderr, "  case %zu: got \"%s\"\n", i, err);
-        CHECK(t == NULL);
-        CHECK(strstr(err, cases[i].error) != NULL);
-        /* Not a word about it on the wire: nothing was exchanged. */
+        struct imc_tls_options o = { "localhost",           1,
+                                     arg_path(cases[i].cert), arg_path(cases[i].key),
+                                     arg_path(cases[i].ca), arg_path(cases[i].capath) };
+        bad += !refused_quietly(&o, cases[i].error);
     }
+    CHECK_INT(bad, 0);
+}
+
+/* Without verification CAfile and CApath are not used, so not checked;
+ * "" still means no client certificate, as it always did. */
+static void unused_arguments_unchecked(void)
+{
+    int fds[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+    struct imc_transport *lower = imc_socket_transport_new(fds[0]);
+    struct imc_tls_options o = { "localhost", 0, "", "", "", "/nonexistent/certs" };
+    char err[300] = "";
+    struct imc_transport *t = imc_tls_new(lower, &o, err, sizeof err);
+    if (!t)
+        fprintf(stderr, "  %s\n", err);
+    imc_transport_destroy(t ? t : lower);
+    close(fds[1]);
+    CHECK(t != NULL);
+}
+
+/* A name with no A-label form is refused, verifying or not (it would go
+ * out as SNI), and the reason says what is wrong with it. */
+static void idn_without_alabel_refused(void)
+{
+    static const struct {
+        const char *host, *error;
+    } cases[] = {
+        { "\xff.example", "has no A-label form (IDNA2008): string encoding error" },
+        { "☃.example", "has no A-label form (IDNA2008): string contains a disallowed "
+                       "character" },
+        { "bücher.-x.example", "has no A-label form" },
+        { "bücher..example", "\"bücher..example\" is not a host name (its A-label form is "
+                             "\"xn--bcher-kva..example\")" },
+        { "a b.bücher.example", "is not a host name" },
+        { "bücher.example:143", "is not a host name" },
+    };
+    int bad = 0;
+    for (int verify = 0; verify < 2; verify++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            struct imc_tls_options o = { cases[i].host, verify, NULL, NULL,
+                                         path("ca.pem"), NULL };
+            bad += !refused_quietly(&o, cases[i].error);
+        }
+    CHECK_INT(bad, 0);
 }
 
 /* ---- client certificates ------------------------------------------------ */
@@ -579,6 +667,8 @@ int main(int argc, char **argv)
         TEST(protocol_floor_is_tls12),
         TEST(plaintext_server),
         TEST(setup_errors),
+        TEST(unused_arguments_unchecked),
+        TEST(idn_without_alabel_refused),
         TEST(client_certificate),
         TEST(client_certificate_missing),
         TEST(buffered_reports_decrypted_bytes),
