@@ -31,6 +31,16 @@ static void end_segment(struct mbox_writer *w)
     w->only_dots = 1;
 }
 
+/* One character as UTF-8, escaped where enc-mailbox = 1*bchar wants it. */
+static void put_bchar(struct imc_url_out *o, uint32_t cp)
+{
+    struct imc_url_out tmp;
+    char bytes[4];
+    imc_url_out_init(&tmp, bytes, sizeof bytes);
+    imc_utf8_put(&tmp, cp);
+    imc_url_pct_encode(o, bytes, tmp.len, IMC_URL_BCHAR);
+}
+
 static int mbox_put(void *rock, uint32_t cp)
 {
     struct mbox_writer *w = rock;
@@ -45,15 +55,7 @@ static int mbox_put(void *rock, uint32_t cp)
     } else {
         flush_dots(w, 0);
         w->only_dots = 0;
-        if (cp < 0x80) {
-            imc_url_pct_putc(w->o, (unsigned char)cp, IMC_URL_BCHAR);
-        } else {
-            struct imc_url_out tmp;
-            char bytes[4];
-            imc_url_out_init(&tmp, bytes, sizeof bytes);
-            imc_utf8_put(&tmp, cp);
-            imc_url_pct_encode(w->o, bytes, tmp.len, IMC_URL_BCHAR);
-        }
+        put_bchar(w->o, cp);
     }
     w->started = 1;
     return 0;

@@ -1,5 +1,6 @@
 /* Numbers in IMAP URLs: RFC 3501's number and nz-number, 32-bit unsigned,
- * checked for overflow before it can happen. */
+ * checked for overflow before it can happen; and the URL's keywords, which
+ * RFC 5092 section 11 says are not case-sensitive. */
 #include "url/url.h"
 #include "util/ascii.h"
 

@@ -63,7 +63,7 @@ void imc_url_pct_encode(struct imc_url_out *o, const char *s, size_t n, unsigned
  * written.  0 or IMAPURL_EINVAL (bad escape, %00, character not in cls). */
 int imc_url_pct_decode(const char *s, size_t n, unsigned cls, struct imc_url_out *o);
 
-/* ---- number.c: IMAP numbers ---- */
+/* ---- number.c: IMAP numbers and keywords ---- */
 
 /* number = 1*DIGIT, at most max; advances *p.  EINVAL, ERANGE. */
 int imc_url_number(const char **p, unsigned long max, unsigned long *v);
