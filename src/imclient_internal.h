@@ -28,9 +28,25 @@ struct imclient {
     int traceflags;                  /* IMCLIENT_TRACE_* */
     int tracing;                     /* > 0 while the trace procedure runs */
     int close_requested;             /* imclient_close() called from a callback */
+    void (*cleanup)(void *rock);     /* told when the connection is freed */
+    void *cleanuprock;
     int exclusive;                   /* > 0 while STARTTLS/AUTHENTICATE own the stream */
 };
 
+/* ---- imclient.c ---- */
+
+/* End a public call: a close a callback asked for meanwhile is carried out
+ * once no library code is on the stack (the connection is then freed and
+ * -1 returned); otherwise result. */
+int imc_finish_call(struct imclient *c, int result);
+
+/* ---- io.c ---- */
+
+/* Close the socket once the session has failed; EOF has been delivered. */
+void imc_drop_transport(struct imclient *c);
+/* Read once (and what layers still hold), feed the session, then write
+ * what its callbacks queued.  Returns 0, or -1 if the connection failed. */
+int imc_read_once(struct imclient *c);
 /* Fail the connection: EOF to every pending command, socket closed. */
 void imc_fail(struct imclient *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -53,6 +69,26 @@ int imc_send_va(struct imclient *c, imclient_proc_t *finish, void *rock, const c
  * Returns the session's verdict: 0 queued, -1 refused or closed (the
  * finish callback has run either way). */
 int imc_send(struct imclient *c, imclient_proc_t *finish, void *rock, const char *fmt, ...);
+/* ---- event.c ---- */
+
+/* What the connection waits for (IMCLIENT_EV_*), its socket (-1 once
+ * closed) and how long until it must be called anyway (-1: no deadline;
+ * 0: now).  No side effects. */
+int imc_wants(struct imclient *c, int *fd, int *timeout_ms);
+/* Nonzero when output waits for the socket. */
+int imc_wants_write(struct imclient *c);
+/* Do what the ready events allow, never waiting.  1: something was done;
+ * 0: nothing; -1: the connection failed (or was already closed). */
+int imc_handle(struct imclient *c, int events);
+
+/* ---- adapters/poll.c ---- */
+
+/* Wait in poll(2) at most timeout_ms (-1: no bound of the caller's) and
+ * handle what came; imc_handle()'s results. */
+int imc_poll_once(struct imclient *c, int timeout_ms);
+
+/* ---- send.c ---- */
+
 /*
  * Library code that owns the stream (STARTTLS, AUTHENTICATE) runs between
  * these: a callback's imclient_close() is deferred and its imclient_send()

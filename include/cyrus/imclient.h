@@ -97,6 +97,34 @@ int imclient_processoneevent_timeout(struct imclient *imclient,
                                      int timeout_ms);
 
 /*
+ * Driving the connection from any event loop (libevent, libuv, epoll, a
+ * GUI's), instead of imclient_processoneevent():
+ *
+ * imclient_wants() says what to wait for: the returned mask of
+ * IMCLIENT_EV_READ / IMCLIENT_EV_WRITE on *fd (-1 once the connection is
+ * closed), and *timeout_ms, how long until imclient_handle_events() must be
+ * called even if nothing happens (-1: no deadline; 0: at once, because
+ * bytes are already waiting inside TLS or COMPRESS).  It changes nothing,
+ * so call it again after every event: what to wait for changes.
+ *
+ * imclient_handle_events() does what the events allow and never waits:
+ * writes what may go, reads once and runs callbacks, and ends the
+ * connection when its deadline has passed.  events: what the loop saw on
+ * the socket, 0 when its timer fired.  Returns 1 when it did something, 0
+ * when not, -1 when the connection is closed (EOF delivered; close it) or
+ * was freed by an imclient_close() from a callback, or when called from a
+ * callback (nothing done).
+ *
+ * imclient_setcleanup() names a procedure called when the connection is
+ * freed, however that happens, so a loop adapter can drop its watchers.
+ */
+#define IMCLIENT_EV_READ  1
+#define IMCLIENT_EV_WRITE 2
+int imclient_wants(struct imclient *imclient, int *fd, int *timeout_ms);
+int imclient_handle_events(struct imclient *imclient, int events);
+void imclient_setcleanup(struct imclient *imclient, void (*proc)(void *rock), void *rock);
+
+/*
  * Per-connection limits.  Exceeding one closes the connection with a clear
  * error; every pending command then gets EOF.  Zero in a field passed to
  * imclient_setlimits() means "keep the current value".

@@ -1,0 +1,152 @@
+/*
+ * The byte path between the transport stack and the session: reading once
+ * and feeding, writing what the session lets go, the trace (with secrets
+ * redacted), and failing the connection with a reason.
+ */
+#include "imclient_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void imc_drop_transport(struct imclient *c)
+{
+    imc_transport_destroy(c->transport);
+    c->transport = NULL;
+}
+
+void imc_fail(struct imclient *c, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    c->depth++;
+    imc_session_fail(&c->session, "%s", msg);
+    c->depth--;
+    imc_drop_transport(c);
+}
+
+int imc_feed(struct imclient *c, const char *data, size_t len)
+{
+    c->depth++;
+    int r = imc_session_feed(&c->session, data, len);
+    c->depth--;
+    if (r < 0) {
+        imc_drop_transport(c); /* the session has given every command EOF */
+        return -1;
+    }
+    return 0;
+}
+
+void imc_explain(struct imclient *c, const char *fmt, ...)
+{
+    char why[sizeof c->session.error];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    imc_session_explain(&c->session, "%s", why);
+}
+
+void imc_trace(struct imclient *c, int direction, const char *data, size_t len)
+{
+    if (!c->trace)
+        return;
+    /* Inside the guard like every other callback: a close from here is
+     * deferred, and the loop may not be run from here. */
+    c->depth++;
+    c->tracing++;
+    c->trace(c, c->tracerock, direction, data, len);
+    c->tracing--;
+    c->depth--;
+}
+
+/* Bytes just written, about to be acknowledged: what carried a secret
+ * (a LOGIN password, an AUTHENTICATE response) is shown redacted unless
+ * the application asked to see it. */
+static void trace_written(struct imclient *c, const char *out, size_t n)
+{
+    if (!c->trace)
+        return;
+    struct imc_buf shown;
+    imc_buf_init(&shown);
+    if ((c->traceflags & IMCLIENT_TRACE_SECRETS) ||
+        !imc_session_redact(&c->session, n, &shown)) {
+        imc_trace(c, 'C', out, n);
+        return;
+    }
+    imc_trace(c, 'C', shown.data, shown.len);
+    imc_buf_free(&shown);
+}
+
+/* Write what the session lets go now, until the socket would block. */
+int imc_flush(struct imclient *c)
+{
+    /* While paused, a new layer is about to start: nothing may go out in
+     * the old one. */
+    while (c->transport && !c->session.paused) {
+        size_t len;
+        const char *out = imc_session_output(&c->session, &len);
+        if (len == 0)
+            return 0;
+        ssize_t n = imc_transport_write(c->transport, out, len);
+        if (n > 0) {
+            trace_written(c, out, (size_t)n);
+            imc_session_written(&c->session, (size_t)n);
+            continue;
+        }
+        if (n < 0 && errno == EAGAIN)
+            return 0;
+        imc_fail(c, "writing to %s: %s", c->servername,
+                 c->transport->error[0] ? c->transport->error : strerror(errno));
+        return -1;
+    }
+    return c->transport ? 0 : -1;
+}
+
+/* Read once and hand the bytes to the session (which runs callbacks).
+ * Returns 1 after a read, 0 when nothing was there, -1 on failure. */
+static int read_some(struct imclient *c)
+{
+    ssize_t n = imc_transport_read(c->transport, c->readbuf, c->readcap);
+    if (n < 0 && errno == EAGAIN)
+        return 0;
+    if (n <= 0) {
+        if (n == 0)
+            imc_fail(c, "connection closed by %s", c->servername);
+        else
+            imc_fail(c, "reading from %s: %s", c->servername,
+                     c->transport->error[0] ? c->transport->error : strerror(errno));
+        return -1;
+    }
+    c->last_activity = imc_now_ms();
+    c->greeted = 1;
+    c->last_read = (size_t)n;
+    imc_trace(c, 'S', c->readbuf, (size_t)n);
+    return imc_feed(c, c->readbuf, (size_t)n) < 0 ? -1 : 1;
+}
+
+int imc_read_once(struct imclient *c)
+{
+    int r;
+    /* Bytes a layer still holds (TLS records, inflated data) would not wake
+     * an application waiting in select() on the socket: take them now, up
+     * to a point where input must stop. */
+    do
+        r = read_some(c);
+    while (r > 0 && imc_transport_buffered(c->transport) > 0 && !c->session.paused &&
+           !c->session.halted && !c->close_requested);
+    if (r < 0)
+        return -1;
+    /* Callbacks may have queued commands. */
+    return imc_flush(c);
+}
+
+const char *imc_leftover(struct imclient *c, size_t *len)
+{
+    *len = c->session.leftover;
+    return c->readbuf + c->last_read - c->session.leftover;
+}
