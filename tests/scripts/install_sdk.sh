@@ -22,7 +22,7 @@ ls "$libdir"/libcyrus.so.1* >/dev/null
 
 # Only the page's API and a few documented extensions are exported.
 if nm -D --defined-only "$libdir/libcyrus.so" | awk '{sub(/@.*/, "", $3); print $3}' |
-   grep -vE '^(imclient_|x(malloc|zmalloc|calloc|realloc|strdup|strndup|memdup)$|fatal$|krb_sasl_client$|LIBCYRUS_)' ; then
+   grep -vE '^(imclient_|imapurl_|imparse_|x(malloc|zmalloc|calloc|realloc|strdup|strndup|memdup)$|fatal$|krb_sasl_client$|LIBCYRUS_)' ; then
   echo "unexpected exported symbols above"; exit 1
 fi
 
