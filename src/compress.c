@@ -9,11 +9,14 @@
  * can carry on with the connection it has.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "auth/auth_internal.h"
+#include "cyrus/xmalloc.h"
+#include "flow.h"
 #include "imclient_internal.h"
 #include "layer_start.h"
 #include "transport/deflate.h"
@@ -81,42 +84,64 @@ static int start_layer(struct imclient *c)
     return 0;
 }
 
+/* The flow: COMPRESS DEFLATE sent, the session paused after its reply. */
+struct compress_flow {
+    struct imc_flow base;
+    struct imc_status_reply answer;
+};
+
 /* 0: compression is on; 1: the server said NO or BAD; -1: the connection
  * failed. */
-static int negotiate(struct imclient *c)
+static int answered(struct imclient *c, struct imc_flow *f)
 {
-    struct imc_status_reply w = { 0 };
-    c->last_activity = imc_now_ms();
-    if (imc_send(c, imc_status_reply_proc, &w, "COMPRESS DEFLATE") < 0) {
-        if (c->transport)
-            imc_explain(c, "COMPRESS could not be sent: %s", c->session.error);
+    struct imc_status_reply *w = &((struct compress_flow *)f)->answer;
+    if (!w->done) {
+        imc_fail(c, "COMPRESS failed: no reply");
         return -1;
     }
-    imc_session_pause_after(&c->session, imc_session_last_tag(&c->session));
-    imc_run_until_paused(c);
-    if (!c->transport || !c->session.paused || !w.done) {
-        if (c->transport)
-            imc_fail(c, "COMPRESS failed: no reply");
-        imc_blame(c, "COMPRESS");
-        return -1;
-    }
-    if (strcmp(w.keyword, "OK") != 0) {
+    if (strcmp(w->keyword, "OK") != 0) {
         /* Still plain text: what followed the answer is parsed as usual. */
         imc_switch_plain(c);
         if (!c->transport)
             return -1;
-        imc_explain(c, "COMPRESS refused by %s: %s %s", c->servername, w.keyword, w.text);
+        imc_explain(c, "COMPRESS refused by %s: %s %s", c->servername, w->keyword, w->text);
         return 1;
     }
     return start_layer(c);
 }
 
-int imclient_compress(struct imclient *imclient)
+static void release(struct imc_flow *f)
+{
+    free(f);
+}
+
+int imclient_compress_start(struct imclient *imclient, imclient_result_proc_t *done,
+                            void *rock)
 {
     struct imclient *c = imclient;
     if (refuse_unsafe_start(c) < 0)
         return -1;
-    imc_exclusive_begin(c);
-    int r = negotiate(c);
-    return imc_exclusive_end(c, r);
+    struct compress_flow *f = xzmalloc(sizeof *f);
+    f->base = (struct imc_flow){ .name = "COMPRESS", .wait = IMC_FLOW_WAIT_REPLY,
+                                 .deadline = -1, .lost = -1, .blame = "COMPRESS",
+                                 .resume = answered, .release = release, .done = done,
+                                 .rock = rock };
+    c->last_activity = imc_now_ms();
+    if (imc_send(c, imc_status_reply_proc, &f->answer, "COMPRESS DEFLATE") < 0) {
+        if (c->transport)
+            imc_explain(c, "COMPRESS could not be sent: %s", c->session.error);
+        free(f);
+        return -1;
+    }
+    imc_session_pause_after(&c->session, imc_session_last_tag(&c->session));
+    imc_flow_begin(c, &f->base);
+    return 0;
+}
+
+int imclient_compress(struct imclient *imclient)
+{
+    int result = -1;
+    if (imclient_compress_start(imclient, imc_flow_store_result, &result) < 0)
+        return -1;
+    return imc_flow_wait(imclient, &result, -1);
 }

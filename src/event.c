@@ -6,6 +6,8 @@
  */
 #include "imclient_internal.h"
 
+#include "flow.h"
+
 int imc_wants_write(struct imclient *c)
 {
     size_t len;
@@ -33,11 +35,19 @@ static long give_up_at(struct imclient *c)
         if (at < 0 || cmd_at < at)
             at = cmd_at;
     }
+    if (c->flow && c->flow->wait == IMC_FLOW_WAIT_IO && c->flow->deadline >= 0 &&
+        (at < 0 || c->flow->deadline < at))
+        at = c->flow->deadline;
     return at;
 }
 
 static void fail_timed_out(struct imclient *c)
 {
+    const struct imc_flow *f = c->flow;
+    if (f && f->wait == IMC_FLOW_WAIT_IO && f->deadline >= 0 && imc_now_ms() >= f->deadline) {
+        imc_fail(c, "timed out: %s with %s", f->name, c->servername);
+        return;
+    }
     const struct imclient_limits *l = &c->session.limits;
     const struct imc_command *oldest = imc_session_oldest(&c->session);
     if (oldest && imc_session_idling(&c->session) && oldest->tag == c->session.idle.tag)
@@ -70,7 +80,7 @@ int imc_wants(struct imclient *c, int *fd, int *timeout_ms)
     return events;
 }
 
-int imc_handle(struct imclient *c, int events)
+static int handle(struct imclient *c, int events)
 {
     if (!c->transport)
         return -1;
@@ -81,6 +91,9 @@ int imc_handle(struct imclient *c, int events)
         fail_timed_out(c);
         return -1;
     }
+    /* A handshake reads and writes for itself. */
+    if (c->flow && c->flow->wait == IMC_FLOW_WAIT_IO)
+        return imc_flow_io(c, events);
     if (imc_flush(c) < 0)
         return -1;
     if (imc_transport_buffered(c->transport) > 0)
@@ -93,6 +106,15 @@ int imc_handle(struct imclient *c, int events)
     if (events & IMCLIENT_EV_READ)
         return imc_read_once(c) < 0 ? -1 : 1;
     return events ? 1 : 0;
+}
+
+int imc_handle(struct imclient *c, int events)
+{
+    int r = handle(c, events);
+    /* The reply a flow waited for may have come; or the connection died
+     * under it, and it must end. */
+    imc_flow_poke(c);
+    return c->transport ? r : -1;
 }
 
 int imclient_wants(struct imclient *imclient, int *fd, int *timeout_ms)

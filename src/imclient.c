@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cyrus/xmalloc.h"
+#include "flow.h"
 #include "transport/socket.h"
 
 #define READ_CHUNK (64 * 1024)
@@ -80,6 +81,7 @@ static void destroy(struct imclient *c)
     imc_session_fail(&c->session, "connection closed by the application");
     c->depth--;
     imc_drop_transport(c);
+    imc_flow_poke(c); /* a flow still running ends as lost */
     imc_session_free(&c->session);
     free(c->servername);
     free(c->readbuf);

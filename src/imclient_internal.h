@@ -29,6 +29,7 @@ struct imclient {
     int tracing;                     /* > 0 while the trace procedure runs */
     int close_requested;             /* imclient_close() called from a callback */
     void (*cleanup)(void *rock);     /* told when the connection is freed */
+    struct imc_flow *flow;           /* STARTTLS, AUTHENTICATE, COMPRESS running */
     void *cleanuprock;
     int exclusive;                   /* > 0 while STARTTLS/AUTHENTICATE own the stream */
 };

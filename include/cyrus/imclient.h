@@ -41,6 +41,9 @@ struct imclient_reply {
 
 typedef void imclient_proc_t(struct imclient *imclient, void *rock,
                              struct imclient_reply *reply);
+/* Extension: how a non-blocking exchange (imclient_*_start) reports its
+ * end, with the result its blocking form would have returned. */
+typedef void imclient_result_proc_t(struct imclient *imclient, void *rock, int result);
 
 /* Flags of imclient_addcallback() */
 #define CALLBACK_NUMBERED  1 /* the entry takes replies that carry a number */
@@ -221,6 +224,11 @@ void imclient_settlsverify(struct imclient *imclient, int mode);
  * says why.
  */
 int imclient_compress(struct imclient *imclient);
+/* The same without waiting: returns 0 when COMPRESS was sent, and done
+ * runs once, from the event processing, with the result above; -1 when it
+ * was refused at once (done does not run; imclient_error() says why). */
+int imclient_compress_start(struct imclient *imclient, imclient_result_proc_t *done,
+                            void *rock);
 
 /* ---- IDLE (RFC 2177) -----------------------------------------------------
  * imclient_idle() sends IDLE; finish runs once when the command ends: OK
