@@ -85,7 +85,9 @@ void imc_flow_store_result(struct imclient *c, void *rock, int result)
 int imc_flow_wait(struct imclient *c, const int *result, int closed)
 {
     c->depth++;
-    while (c->flow && imc_poll_once(c, -1) >= 0)
+    /* A close asked for meanwhile ends the wait: the flow ends with the
+     * connection, freed below. */
+    while (c->flow && !c->close_requested && imc_poll_once(c, -1) >= 0)
         ;
     /* The loop stops on failure; the flow ends with it. */
     imc_flow_poke(c);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "flow.h"
 #include "util/safe_text.h"
 
 const char *imc_layer_start_blocked(struct imclient *c, const char *into, char *buf,
@@ -10,6 +11,10 @@ const char *imc_layer_start_blocked(struct imclient *c, const char *into, char *
 {
     if (c->depth > 0)
         return "it cannot run inside a callback";
+    if (c->flow) {
+        snprintf(buf, buflen, "%s is running", c->flow->name);
+        return buf;
+    }
     if (imc_session_inflight(&c->session) > 0 || imc_session_has_output(&c->session)) {
         snprintf(buf, buflen, "%zu command(s) still wait for their replies, which would "
                  "cross into %s", imc_session_inflight(&c->session), into);

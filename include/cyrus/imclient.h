@@ -268,6 +268,16 @@ typedef const char *imclient_secret_proc_t(struct imclient *imclient, void *rock
 void imclient_setsecretproc(struct imclient *imclient, imclient_secret_proc_t *proc,
                             void *rock);
 
+/* imclient_authenticate() without waiting: returns 0 when the exchange has
+ * begun, and done runs once, from the event processing, with the result
+ * imclient_authenticate() would return (0, 1 or 2); -1 when it was refused
+ * at once (done does not run; imclient_error() says why).  availmech,
+ * service and user are copied; the secret procedure is asked as the
+ * exchange needs it. */
+int imclient_authenticate_start(struct imclient *imclient, struct sasl_client **availmech,
+                                const char *service, const char *user, int protallowed,
+                                imclient_result_proc_t *done, void *rock);
+
 /* The security layer authentication negotiated: its strength in bits
  * (0: none, 1: integrity only, > 1: privacy), or -1 before authentication. */
 int imclient_getssf(struct imclient *imclient);

@@ -131,39 +131,58 @@ static enum imc_exchange_result succeed(struct imclient *c, const struct imc_att
     return IMC_EXCHANGE_OK;
 }
 
-enum imc_exchange_result imc_attempt_run(struct imclient *c, const struct imc_attempt *a,
-                                         char *why, size_t whylen)
+static void let_go(struct imc_attempt_state *st)
 {
+    if (st->conn)
+        sasl_dispose(&st->conn);
+    if (st->secrets) {
+        imc_secrets_retire(st->secrets);
+        free(st->secrets);
+        st->secrets = NULL;
+    }
+}
+
+int imc_attempt_begin(struct imclient *c, const struct imc_attempt *a,
+                      struct imc_attempt_state *st, enum imc_exchange_result *r, char *why,
+                      size_t whylen)
+{
+    memset(st, 0, sizeof *st);
+    *r = IMC_EXCHANGE_LOCAL;
     if (!imc_auth_plaintext_allowed(c) && imc_auth_exposes_password(a->mech)) {
         snprintf(why, whylen, "%s refused: it sends the password itself and the connection "
                  "has no TLS (start TLS first, or set IMCLIENT_CONN_ALLOWPLAINTEXT)", a->mech);
-        return IMC_EXCHANGE_LOCAL;
+        return -1;
     }
-    struct imc_secrets *secrets = imc_secrets_new(c, a->mech, a->user);
-    if (imc_secrets_prepare(secrets) < 0) {
+    st->secrets = imc_secrets_new(c, a->mech, a->user);
+    if (imc_secrets_prepare(st->secrets) < 0) {
         snprintf(why, whylen, "%s needs %s, and the secret procedure gave none", a->mech,
-                 secrets->missing);
-        imc_secrets_retire(secrets);
-        free(secrets);
-        return IMC_EXCHANGE_LOCAL;
+                 st->secrets->missing);
+        let_go(st);
+        return -1;
     }
-    sasl_conn_t *conn = new_conn(c, a, secrets, why, whylen);
-    if (!conn) {
-        imc_secrets_retire(secrets);
-        free(secrets);
-        return IMC_EXCHANGE_LOCAL;
+    st->conn = new_conn(c, a, st->secrets, why, whylen);
+    if (!st->conn) {
+        let_go(st);
+        return -1;
     }
-    struct imc_exchange_params p = { c, conn, a->mech, a->sasl_ir, secrets };
-    enum imc_exchange_result r = imc_exchange_run(&p, why, whylen);
+    struct imc_exchange_params p = { c, st->conn, a->mech, a->sasl_ir, st->secrets };
+    if (imc_exchange_begin(&st->x, &p, r, why, whylen) == 0)
+        return 0;
+    if (c->transport && c->session.paused)
+        imc_switch_plain(c);
+    let_go(st);
+    return -1;
+}
+
+enum imc_exchange_result imc_attempt_end(struct imclient *c, const struct imc_attempt *a,
+                                         struct imc_attempt_state *st, char *why,
+                                         size_t whylen)
+{
+    enum imc_exchange_result r = imc_exchange_end(&st->x, why, whylen);
     if (r == IMC_EXCHANGE_OK)
-        r = succeed(c, a, &conn, &secrets, why, whylen);
+        r = succeed(c, a, &st->conn, &st->secrets, why, whylen);
     else if (c->transport)
         imc_switch_plain(c);
-    if (conn)
-        sasl_dispose(&conn);
-    if (secrets) {
-        imc_secrets_retire(secrets);
-        free(secrets);
-    }
+    let_go(st);
     return r;
 }

@@ -12,8 +12,8 @@
  *                     the exchange, and what follows the tagged reply
  *   switch.c          after the tagged reply: plain text again, or the
  *                     security layer pushed on the transport
- *   loop.c            sending and waiting, as the façade does
- *   authenticate.c    the public entry points; trying mechanisms in turn
+ *   authenticate.c    the public entry points; the flow that tries
+ *                     mechanisms in turn as replies arrive
  */
 #ifndef IMC_AUTH_INTERNAL_H
 #define IMC_AUTH_INTERNAL_H
@@ -80,9 +80,29 @@ struct imc_caps {
     size_t len;
 };
 
-/* Send CAPABILITY and collect the answer.  Returns 0, or -1 with the reason
- * in c->session.error (refused, or the connection failed). */
-int imc_caps_fetch(struct imclient *c, struct imc_caps *caps);
+/* The application's entry for untagged CAPABILITY, kept aside while ours is in. */
+struct imc_saved_entry {
+    int present;
+    int flags;
+    imclient_proc_t *proc;
+    void *rock;
+};
+
+/* A CAPABILITY in flight; its callbacks point here. */
+struct imc_caps_fetch {
+    struct imclient *owner;
+    struct imc_caps caps;
+    struct imc_saved_entry saved;
+    char status[8];  /* keyword of the tagged reply */
+    char text[160];  /* its text, for the error message */
+};
+
+/* Send CAPABILITY, the session to pause after its reply: 0, or -1 with
+ * the reason in imclient_error().  imc_caps_end() once it has paused (or
+ * the connection is gone): 0 with f->caps filled, or -1 with the reason
+ * (refused, or the connection failed). */
+int imc_caps_begin(struct imclient *c, struct imc_caps_fetch *f);
+int imc_caps_end(struct imclient *c, struct imc_caps_fetch *f);
 /* Nonzero if the capability atom is listed (case-insensitive). */
 int imc_caps_has(const struct imc_caps *caps, const char *atom);
 /* Nonzero if AUTH=mech is listed. */
@@ -122,14 +142,36 @@ struct imc_exchange_params {
     struct imc_secrets *secrets;
 };
 
+/* One AUTHENTICATE in progress; the continuation hook and the command's
+ * finish callback point here, so it stays put until imc_exchange_end(). */
+struct imc_exchange {
+    struct imc_exchange_params p;
+    char *initial;          /* initial response held for the first "+" */
+    unsigned initiallen;
+    int initial_pending;
+    int done_with_initial;  /* the mechanism finished at sasl_client_start() */
+    int client_done;        /* the mechanism finished and its last word is queued */
+    int cancelled;          /* "*" is queued */
+    int hostile;            /* cancelled because the server broke the protocol */
+    int rounds;
+    int sent;               /* the command went into the queue */
+    int finished;           /* the tagged reply (or EOF) arrived */
+    char status[8];
+    char text[200];
+    char why[200];
+};
+
 /*
- * Run one AUTHENTICATE with the mechanism.  On return the session is paused
- * right after the tagged reply (unless the result is LOCAL before anything
- * was sent, or CLOSED); the caller decides what the bytes after it are.
- * why gets a sentence for imclient_error().
+ * Start one AUTHENTICATE with the mechanism: 0 when the command is queued
+ * and the session will pause right after its tagged reply, then call
+ * imc_exchange_end().  -1 when it ended at once (*r and why say how).
  */
-enum imc_exchange_result imc_exchange_run(const struct imc_exchange_params *p, char *why,
-                                          size_t whylen);
+int imc_exchange_begin(struct imc_exchange *x, const struct imc_exchange_params *p,
+                       enum imc_exchange_result *r, char *why, size_t whylen);
+/* The tagged reply arrived (or the connection is gone): the verdict, with
+ * a sentence for imclient_error() in why.  The session stays paused after
+ * the reply for the caller to decide what the bytes after it are. */
+enum imc_exchange_result imc_exchange_end(struct imc_exchange *x, char *why, size_t whylen);
 
 /* ---- attempt.c ------------------------------------------------------------ */
 
@@ -141,10 +183,26 @@ struct imc_attempt {
     int sasl_ir;
 };
 
-/* Try one mechanism.  Afterwards the session takes input again, through
- * the security layer if one was negotiated, and c->ssf is set on success. */
-enum imc_exchange_result imc_attempt_run(struct imclient *c, const struct imc_attempt *a,
-                                         char *why, size_t whylen);
+/* What one mechanism's attempt holds while its exchange runs. */
+struct imc_attempt_state {
+    struct imc_secrets *secrets;
+    sasl_conn_t *conn;
+    struct imc_exchange x;
+};
+
+/*
+ * Try one mechanism: 0 when its AUTHENTICATE is under way (call
+ * imc_attempt_end() once the session has paused after the reply or the
+ * connection is gone); -1 when it ended at once (refused here: *r, why).
+ * After imc_attempt_end() the session takes input again, through the
+ * security layer if one was negotiated, and c->ssf is set on success.
+ */
+int imc_attempt_begin(struct imclient *c, const struct imc_attempt *a,
+                      struct imc_attempt_state *st, enum imc_exchange_result *r, char *why,
+                      size_t whylen);
+enum imc_exchange_result imc_attempt_end(struct imclient *c, const struct imc_attempt *a,
+                                         struct imc_attempt_state *st, char *why,
+                                         size_t whylen);
 
 /* ---- switch.c ------------------------------------------------------------- */
 
@@ -159,14 +217,5 @@ void imc_switch_plain(struct imclient *c);
  * when the connection had to be closed (reason in c->session.error).
  */
 int imc_switch_layer(struct imclient *c, sasl_conn_t *conn, void *keep);
-
-/* ---- loop.c --------------------------------------------------------------- */
-
-/* Commands go out through imc_send() (imclient_internal.h). */
-
-/* Pause the session after the reply to the command just sent and run
- * events until it arrived.  0, or -1 if the connection is gone (the
- * command's finish callback has run either way). */
-int imc_auth_wait_paused(struct imclient *c);
 
 #endif

@@ -13,8 +13,11 @@
 #include "auth/auth_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cyrus/xmalloc.h"
+#include "flow.h"
 #include "transport/deflate.h"
 
 /* The descriptors: the name is what libsasl2 and the server call the
@@ -70,103 +73,193 @@ static void list_names(struct sasl_client **availmech, char *buf, size_t len)
     }
 }
 
-static int try_mechanisms(struct imclient *c, struct sasl_client **availmech,
-                          const struct imc_caps *caps, struct imc_attempt *a)
+/* The flow: CAPABILITY first, then one AUTHENTICATE per mechanism tried. */
+struct auth_flow {
+    struct imc_flow base;
+    enum { AUTH_CAPS, AUTH_EXCHANGE, AUTH_OVER } state;
+    char **mechs;            /* copies of availmech's names, in order */
+    size_t next;             /* the next one to consider */
+    char *service, *user;
+    struct imc_caps_fetch caps;
+    struct imc_attempt a;
+    struct imc_attempt_state st;
+    struct reasons reasons;
+    int tried;
+    char names[160];         /* the list asked for, for a reason */
+};
+
+/* Start the next mechanism the server offers: IMC_FLOW_MORE while its
+ * exchange runs, or the flow's result when none is left. */
+static int next_mechanism(struct imclient *c, struct auth_flow *f)
 {
-    struct reasons reasons = { "", 0 };
-    int tried = 0;
-    for (size_t i = 0; availmech && availmech[i]; i++) {
-        const char *mech = availmech[i]->name;
-        if (!mech || !imc_caps_has_auth(caps, mech))
+    while (f->mechs[f->next]) {
+        const char *mech = f->mechs[f->next++];
+        if (!imc_caps_has_auth(&f->caps.caps, mech))
             continue;
-        tried++;
-        a->mech = mech;
+        f->tried++;
+        f->a.mech = mech;
         char why[256];
-        enum imc_exchange_result r = imc_attempt_run(c, a, why, sizeof why);
-        if (r == IMC_EXCHANGE_OK) {
-            imc_explain(c, "%s", "");
-            return 0;
+        enum imc_exchange_result r;
+        if (imc_attempt_begin(c, &f->a, &f->st, &r, why, sizeof why) == 0) {
+            f->state = AUTH_EXCHANGE;
+            return IMC_FLOW_MORE;
         }
-        add_reason(&reasons, why);
-        if (r == IMC_EXCHANGE_PREMATURE) {
-            imc_explain(c, "%s", reasons.text);
-            return 2;
-        }
-        if (r == IMC_EXCHANGE_CLOSED || r == IMC_EXCHANGE_HOSTILE)
+        add_reason(&f->reasons, why);
+        if (r == IMC_EXCHANGE_CLOSED)
             break;
     }
-    if (!tried) {
-        char names[160];
-        list_names(availmech, names, sizeof names);
-        imc_explain(c, "the server offers none of the mechanisms asked for (%s)", names);
-    } else {
-        imc_explain(c, "%s", reasons.text);
-    }
+    f->state = AUTH_OVER;
+    if (!f->tried)
+        imc_explain(c, "the server offers none of the mechanisms asked for (%s)", f->names);
+    else
+        imc_explain(c, "%s", f->reasons.text);
     return 1;
 }
 
-static int authenticate(struct imclient *c, struct sasl_client **availmech,
-                        const char *service, const char *user, int protallowed)
+static int exchanged(struct imclient *c, struct auth_flow *f)
 {
-    struct imc_caps caps;
-    if (imc_caps_fetch(c, &caps) < 0)
+    char why[256];
+    enum imc_exchange_result r = imc_attempt_end(c, &f->a, &f->st, why, sizeof why);
+    f->state = AUTH_OVER;
+    if (r == IMC_EXCHANGE_OK) {
+        imc_explain(c, "%s", "");
+        return 0;
+    }
+    add_reason(&f->reasons, why);
+    if (r == IMC_EXCHANGE_PREMATURE) {
+        imc_explain(c, "%s", f->reasons.text);
+        return 2;
+    }
+    /* The search stops when the connection is gone or the server broke
+     * the protocol: it is not to be given more chances. */
+    if (r == IMC_EXCHANGE_CLOSED || r == IMC_EXCHANGE_HOSTILE) {
+        imc_explain(c, "%s", f->reasons.text);
         return 1;
-    struct imc_attempt a = { NULL, service ? service : "imap", user, protallowed,
-                             imc_caps_has(&caps, "SASL-IR") };
-    int r = try_mechanisms(c, availmech, &caps, &a);
-    imc_caps_free(&caps);
-    return r;
+    }
+    return next_mechanism(c, f);
 }
 
-int imclient_authenticate(struct imclient *imclient, struct sasl_client **availmech,
-                          const char *service, const char *user, int protallowed)
+static int resume(struct imclient *c, struct imc_flow *base)
+{
+    struct auth_flow *f = (struct auth_flow *)base;
+    if (f->state == AUTH_EXCHANGE)
+        return exchanged(c, f);
+    f->state = AUTH_OVER;
+    if (imc_caps_end(c, &f->caps) < 0)
+        return 1;
+    f->a.sasl_ir = imc_caps_has(&f->caps.caps, "SASL-IR");
+    return next_mechanism(c, f);
+}
+
+static void release(struct imc_flow *base)
+{
+    struct auth_flow *f = (struct auth_flow *)base;
+    struct imclient *c = f->caps.owner;
+    char why[256];
+    /* Ended by a lost connection: let go of what the step in flight held. */
+    if (f->state == AUTH_EXCHANGE)
+        imc_attempt_end(c, &f->a, &f->st, why, sizeof why);
+    else if (f->state == AUTH_CAPS)
+        imc_caps_end(c, &f->caps);
+    imc_caps_free(&f->caps.caps);
+    for (size_t i = 0; f->mechs[i]; i++)
+        free(f->mechs[i]);
+    free(f->mechs);
+    free(f->service);
+    free(f->user);
+    free(f);
+}
+
+static struct auth_flow *new_flow(struct sasl_client **availmech, const char *service,
+                                  const char *user, int protallowed)
+{
+    struct auth_flow *f = xzmalloc(sizeof *f);
+    size_t n = 0;
+    while (availmech && availmech[n])
+        n++;
+    f->mechs = xzmalloc((n + 1) * sizeof *f->mechs);
+    for (size_t i = 0, k = 0; i < n; i++)
+        if (availmech[i]->name)
+            f->mechs[k++] = xstrdup(availmech[i]->name);
+    list_names(availmech, f->names, sizeof f->names);
+    f->service = xstrdup(service ? service : "imap");
+    f->user = user ? xstrdup(user) : NULL;
+    f->a = (struct imc_attempt){ NULL, f->service, f->user, protallowed, 0 };
+    f->base = (struct imc_flow){ .name = "AUTHENTICATE", .wait = IMC_FLOW_WAIT_REPLY,
+                                 .deadline = -1, .lost = 1, .resume = resume,
+                                 .release = release };
+    return f;
+}
+
+int imclient_authenticate_start(struct imclient *imclient, struct sasl_client **availmech,
+                                const char *service, const char *user, int protallowed,
+                                imclient_result_proc_t *done, void *rock)
 {
     struct imclient *c = imclient;
     if (c->depth > 0) {
         /* A nested exchange would overwrite the reply and the read buffer
          * the callback below us is still using. */
         imc_explain(c, "imclient_authenticate cannot run inside a callback");
-        return 1;
+        return -1;
     }
     imc_explain(c, "%s", "");
     if (!c->transport) {
         imc_explain(c, "the connection is closed");
-        return 1;
+        return -1;
+    }
+    if (c->flow) {
+        imc_explain(c, "imclient_authenticate while %s runs", c->flow->name);
+        return -1;
     }
     if (c->ssf >= 0) {
         imc_explain(c, "already authenticated");
-        return 1;
+        return -1;
     }
     if (c->session.out.nbarriers > 0) {
         /* A literal of an earlier command still waits for "+": the
          * server's challenges could not be told from its go-ahead. */
         imc_explain(c, "a command is still waiting to send a literal");
-        return 1;
+        return -1;
     }
     if ((protallowed & SASL_PROT_ANY) == 0) {
         imc_explain(c, "protallowed admits no security layer, not even none");
-        return 1;
+        return -1;
     }
     /* RFC 4978: compression sits above every other layer, so a security
      * layer can no longer be slipped in below it; only "none" remains. */
     if (imc_deflate_on_stack(c->transport)) {
         if (!(protallowed & SASL_PROT_NONE)) {
             imc_explain(c, "a security layer cannot start once COMPRESS is active");
-            return 1;
+            return -1;
         }
         protallowed = SASL_PROT_NONE;
     }
     char err[200];
     if (imc_sasl_init(err, sizeof err) < 0) {
         imc_explain(c, "%s", err);
-        return 1;
+        return -1;
     }
-    /* Library code is on the stack for the whole call: an imclient_close()
-     * from a callback or from the secret procedure (which runs outside any
-     * read) is deferred instead of freeing the connection under us. */
-    imc_exclusive_begin(c);
-    int r = authenticate(c, availmech, service, user, protallowed);
-    /* After a callback's imclient_close() the caller's pointer dies here,
-     * as it would in imclient_processoneevent(). */
-    return imc_exclusive_end(c, r) < 0 && r == 0 ? 1 : r;
+    struct auth_flow *f = new_flow(availmech, service, user, protallowed);
+    f->base.done = done;
+    f->base.rock = rock;
+    f->caps.owner = c;
+    if (imc_caps_begin(c, &f->caps) < 0) {
+        f->state = AUTH_OVER;
+        release(&f->base);
+        return -1;
+    }
+    f->state = AUTH_CAPS;
+    imc_flow_begin(c, &f->base);
+    return 0;
+}
+
+int imclient_authenticate(struct imclient *imclient, struct sasl_client **availmech,
+                          const char *service, const char *user, int protallowed)
+{
+    int result = 1;
+    if (imclient_authenticate_start(imclient, availmech, service, user, protallowed,
+                                    imc_flow_store_result, &result) < 0)
+        return 1;
+    /* A close a callback asked for meanwhile ends with the connection. */
+    return imc_flow_wait(imclient, &result, 1);
 }

@@ -16,17 +16,12 @@
 /* More capability text than this is not a list of capabilities. */
 #define CAPS_MAX (1u << 20)
 
-struct caps_fetch {
-    struct imc_caps *caps;
-    char status[8];  /* keyword of the tagged reply */
-    char text[160];  /* its text, for the error message */
-};
 
 static void on_capability(struct imclient *c, void *rock, struct imclient_reply *r)
 {
-    struct caps_fetch *f = rock;
+    struct imc_caps_fetch *f = rock;
     (void)c;
-    struct imc_caps *caps = f->caps;
+    struct imc_caps *caps = &f->caps;
     if (caps->len + r->textlen + 1 > CAPS_MAX)
         return;
     caps->text = xrealloc(caps->text, caps->len + r->textlen + 2);
@@ -39,23 +34,16 @@ static void on_capability(struct imclient *c, void *rock, struct imclient_reply 
 
 static void on_done(struct imclient *c, void *rock, struct imclient_reply *r)
 {
-    struct caps_fetch *f = rock;
+    struct imc_caps_fetch *f = rock;
     (void)c;
     snprintf(f->status, sizeof f->status, "%s", r->keyword);
     snprintf(f->text, sizeof f->text, "%s", r->text);
 }
 
-/* The application's entry for untagged CAPABILITY, saved while ours is in. */
-struct saved_entry {
-    int present;
-    int flags;
-    imclient_proc_t *proc;
-    void *rock;
-};
 
-static struct saved_entry save_entry(struct imclient *c)
+static struct imc_saved_entry save_entry(struct imclient *c)
 {
-    struct saved_entry s = { 0, 0, NULL, NULL };
+    struct imc_saved_entry s = { 0, 0, NULL, NULL };
     const struct imc_callback *e =
         imc_callbacks_get(&c->session.callbacks, "CAPABILITY", strlen("CAPABILITY"), 0);
     if (e) {
@@ -67,7 +55,7 @@ static struct saved_entry save_entry(struct imclient *c)
     return s;
 }
 
-static void restore_entry(struct imclient *c, const struct saved_entry *s)
+static void restore_entry(struct imclient *c, const struct imc_saved_entry *s)
 {
     if (s->present)
         imc_callbacks_set(&c->session.callbacks, "CAPABILITY", s->flags, s->proc, s->rock);
@@ -75,31 +63,34 @@ static void restore_entry(struct imclient *c, const struct saved_entry *s)
         imc_callbacks_remove(&c->session.callbacks, "CAPABILITY", 0);
 }
 
-int imc_caps_fetch(struct imclient *c, struct imc_caps *caps)
+int imc_caps_begin(struct imclient *c, struct imc_caps_fetch *f)
 {
-    struct caps_fetch f;
-    memset(&f, 0, sizeof f);
-    f.caps = caps;
-    caps->text = NULL;
-    caps->len = 0;
-
-    struct saved_entry saved = save_entry(c);
+    memset(f, 0, sizeof *f);
+    f->owner = c;
+    f->saved = save_entry(c);
     imc_callbacks_set(&c->session.callbacks, "CAPABILITY", CALLBACK_NOLITERAL, on_capability,
-                      &f);
-    int r = imc_send(c, on_done, &f, "CAPABILITY");
-    if (r == 0)
-        r = imc_auth_wait_paused(c);
-    restore_entry(c, &saved);
-    /* Replies behind the tagged OK are the application's again. */
-    if (r == 0)
-        imc_switch_plain(c);
+                      f);
+    if (imc_send(c, on_done, f, "CAPABILITY") < 0) {
+        restore_entry(c, &f->saved);
+        imc_explain(c, "connection lost while asking for capabilities");
+        return -1;
+    }
+    imc_session_pause_after(&c->session, imc_session_last_tag(&c->session));
+    return 0;
+}
 
-    if (r < 0 || strcmp(f.status, "OK") != 0) {
-        if (strcmp(f.status, "NO") == 0 || strcmp(f.status, "BAD") == 0)
-            imc_explain(c, "the server refused CAPABILITY: %s %s", f.status, f.text);
+int imc_caps_end(struct imclient *c, struct imc_caps_fetch *f)
+{
+    restore_entry(c, &f->saved);
+    /* Replies behind the tagged OK are the application's again. */
+    if (c->transport && c->session.paused)
+        imc_switch_plain(c);
+    if (!c->transport || strcmp(f->status, "OK") != 0) {
+        if (strcmp(f->status, "NO") == 0 || strcmp(f->status, "BAD") == 0)
+            imc_explain(c, "the server refused CAPABILITY: %s %s", f->status, f->text);
         else
             imc_explain(c, "connection lost while asking for capabilities");
-        imc_caps_free(caps);
+        imc_caps_free(&f->caps);
         return -1;
     }
     return 0;

@@ -5,9 +5,10 @@
  * from the session's continuation hook; "*" to cancel when we cannot go
  * on, after which only the server's tagged reply is awaited.
  *
- * Everything the hook and the finish callback point at lives in this
- * file's frame, and neither is left installed when imc_exchange_run()
- * returns: the command has had its tagged reply (or EOF) by then.
+ * The hook and the finish callback point at the struct imc_exchange, which
+ * the authentication flow keeps until imc_exchange_end(); neither is left
+ * installed after that, and the command has had its tagged reply (or EOF)
+ * by then.
  */
 #include "auth/auth_internal.h"
 
@@ -21,25 +22,11 @@
  * challenging is stalling or probing. */
 #define MAX_ROUNDS 32
 
-struct exchange {
-    const struct imc_exchange_params *p;
-    char *initial;          /* initial response held for the first "+" */
-    unsigned initiallen;
-    int initial_pending;
-    int done_with_initial;  /* the mechanism finished at sasl_client_start() */
-    int client_done;        /* the mechanism finished and its last word is queued */
-    int cancelled;          /* "*" is queued */
-    int hostile;            /* cancelled because the server broke the protocol */
-    int rounds;
-    int finished;           /* the tagged reply (or EOF) arrived */
-    char status[8];
-    char text[200];
-    char why[200];
-};
+#define exchange imc_exchange
 
 static void queue(struct exchange *x, const char *data, size_t len, int secret)
 {
-    imc_session_send_raw(&x->p->c->session, data, len, secret);
+    imc_session_send_raw(&x->p.c->session, data, len, secret);
 }
 
 /* A response line carries credentials: our copy is wiped, the queue's once
@@ -72,7 +59,7 @@ static int cancel(struct exchange *x, int hostile, const char *fmt, ...)
 /* Why the mechanism could not go on, in the application's terms. */
 static void local_reason(struct exchange *x, int rc, char *buf, size_t len)
 {
-    const struct imc_exchange_params *p = x->p;
+    const struct imc_exchange_params *p = &x->p;
     if (p->secrets->missing[0])
         snprintf(buf, len, "%s needs %s, and the secret procedure gave none", p->mech,
                  p->secrets->missing);
@@ -88,7 +75,7 @@ static int step(struct exchange *x, const char *in, unsigned inlen)
     sasl_interact_t *interact = NULL;
     const char *out = NULL;
     unsigned outlen = 0;
-    int rc = sasl_client_step(x->p->conn, in, inlen, &interact, &out, &outlen);
+    int rc = sasl_client_step(x->p.conn, in, inlen, &interact, &out, &outlen);
     if (rc != SASL_OK && rc != SASL_CONTINUE) {
         char why[200];
         local_reason(x, rc, why, sizeof why);
@@ -102,7 +89,7 @@ static int step(struct exchange *x, const char *in, unsigned inlen)
 static int on_challenge(void *rock, const char *text, size_t len)
 {
     struct exchange *x = rock;
-    struct imc_session *s = &x->p->c->session;
+    struct imc_session *s = &x->p.c->session;
     if (x->cancelled) {
         /* After "*" the server owes us a tagged BAD; another challenge
          * would have us answering forever.  The session is failed here,
@@ -153,7 +140,7 @@ static void on_done(struct imclient *c, void *rock, struct imclient_reply *r)
 /* Send AUTHENTICATE with what sasl_client_start() produced. */
 static int send_command(struct exchange *x, const char *out, unsigned outlen, int started_ok)
 {
-    const struct imc_exchange_params *p = x->p;
+    const struct imc_exchange_params *p = &x->p;
     if (out && p->sasl_ir) {
         size_t n;
         char *b64 = imc_b64_encode(out, outlen, &n);
@@ -178,7 +165,7 @@ static int send_command(struct exchange *x, const char *out, unsigned outlen, in
 
 static enum imc_exchange_result verdict(struct exchange *x, char *why, size_t whylen)
 {
-    const struct imc_exchange_params *p = x->p;
+    const struct imc_exchange_params *p = &x->p;
     if (!x->finished || strcmp(x->status, "EOF") == 0 || !p->c->transport) {
         snprintf(why, whylen, "%s: connection lost during AUTHENTICATE: %s", p->mech,
                  p->c->session.error);
@@ -201,53 +188,55 @@ static enum imc_exchange_result verdict(struct exchange *x, char *why, size_t wh
     return IMC_EXCHANGE_REFUSED;
 }
 
-/* The command is in flight: run until its tagged reply, with the hook in. */
-static void converse(struct exchange *x)
+int imc_exchange_begin(struct imc_exchange *x, const struct imc_exchange_params *p,
+                       enum imc_exchange_result *r, char *why, size_t whylen)
 {
-    struct imclient *c = x->p->c;
-    imc_auth_wait_paused(c);
-    /* Should the loop ever stop with the command still pending, nothing
-     * may keep pointing at this frame: end the connection instead. */
-    if (!x->finished)
-        imc_fail(c, "AUTHENTICATE ended without a reply");
-}
-
-enum imc_exchange_result imc_exchange_run(const struct imc_exchange_params *p, char *why,
-                                          size_t whylen)
-{
-    struct exchange x;
-    memset(&x, 0, sizeof x);
-    x.p = p;
-
+    memset(x, 0, sizeof *x);
+    x->p = *p;
     sasl_interact_t *interact = NULL;
     const char *out = NULL, *using = NULL;
     unsigned outlen = 0;
     int rc = sasl_client_start(p->conn, p->mech, &interact, &out, &outlen, &using);
     if (rc != SASL_OK && rc != SASL_CONTINUE) {
-        local_reason(&x, rc, why, whylen);
-        return IMC_EXCHANGE_LOCAL;
+        local_reason(x, rc, why, whylen);
+        *r = IMC_EXCHANGE_LOCAL;
+        return -1;
     }
-
     struct imc_session *s = &p->c->session;
-    imc_session_set_continuation(s, on_challenge, &x);
-    int sent = send_command(&x, out, outlen, rc == SASL_OK) == 0;
-    if (sent)
-        converse(&x);
-    imc_session_set_continuation(s, NULL, NULL);
-    if (x.initial) {
-        explicit_bzero(x.initial, x.initiallen);
-        free(x.initial);
+    imc_session_set_continuation(s, on_challenge, x);
+    x->sent = send_command(x, out, outlen, rc == SASL_OK) == 0;
+    if (x->sent) {
+        imc_session_pause_after(s, imc_session_last_tag(s));
+        return 0;
     }
-    if (!x.finished) {
+    *r = imc_exchange_end(x, why, whylen);
+    return -1;
+}
+
+enum imc_exchange_result imc_exchange_end(struct imc_exchange *x, char *why, size_t whylen)
+{
+    const struct imc_exchange_params *p = &x->p;
+    struct imc_session *s = &p->c->session;
+    imc_session_set_continuation(s, NULL, NULL);
+    if (x->initial) {
+        explicit_bzero(x->initial, x->initiallen);
+        free(x->initial);
+        x->initial = NULL;
+    }
+    /* Nothing may keep pointing at x once the flow lets it go: a command
+     * still pending would; end the connection instead. */
+    if (x->sent && !x->finished && p->c->transport)
+        imc_fail(p->c, "AUTHENTICATE ended without a reply");
+    if (!x->finished) {
         snprintf(why, whylen, "%s: connection lost before AUTHENTICATE: %s", p->mech,
                  s->error);
         return IMC_EXCHANGE_CLOSED;
     }
-    if (!sent && strcmp(x.status, "BAD") == 0) {
+    if (!x->sent && strcmp(x->status, "BAD") == 0) {
         /* The session refused the command itself (a mechanism name that
          * is not an atom): nothing was sent. */
-        snprintf(why, whylen, "%s: %s", p->mech, x.text);
+        snprintf(why, whylen, "%s: %s", p->mech, x->text);
         return IMC_EXCHANGE_LOCAL;
     }
-    return verdict(&x, why, whylen);
+    return verdict(x, why, whylen);
 }
