@@ -1,0 +1,182 @@
+/*
+ * cyrus/adapters/libevent.h - drive imclient connections from a libevent 2
+ * event_base, as many as you like on one base, in one thread.
+ *
+ * Header-only: libcyrus does not link libevent; the program that includes
+ * this header does (pkg-config libevent_core).
+ *
+ *   struct event_base *base = event_base_new();
+ *   struct imclient *c;
+ *   if (imclient_connect(&c, host, "imap") == 0 && imclient_libevent_attach(c, base) == 0)
+ *       imclient_send(c, done, rock, "LOGIN %s %s", user, pass);
+ *   event_base_dispatch(base);   // returns once every connection has ended
+ *
+ * int imclient_libevent_attach(struct imclient *c, struct event_base *base)
+ *   From now on base drives c: its socket is watched for reading always
+ *   and for writing while output waits, one timer keeps the connection's
+ *   deadlines (the "timed out" of imclient_setlimits()), and each event
+ *   runs imclient_handle_events(), so callbacks run from the loop.
+ *   Returns 0, or -1 (c or base NULL, c already closed, out of memory,
+ *   libevent refused the events).  Attach a connection once.
+ *
+ * When the connection ends (the server closed, a limit or a timeout, a
+ * failure) its pending commands get EOF and the adapter stops watching;
+ * the connection stays the application's, to read imclient_error() and
+ * close.  imclient_close() -- from anywhere, a callback of the connection
+ * included -- frees what the adapter holds.  The adapter owns the
+ * connection's imclient_setcleanup() slot: setting another procedure
+ * detaches it and leaks its events.
+ *
+ * What the connection waits for is asked again after each of its events.
+ * Work done on it from elsewhere -- imclient_send() from a timer of yours
+ * or from another connection's callback -- is seen at its next event; so
+ * that no deadline is missed meanwhile, the adapter's timer never sleeps
+ * longer than the connection's shortest limit (timeout_ms or
+ * command_timeout_ms).  Output such a send could not write at once (a
+ * large literal on a full socket) may wait for that long.
+ *
+ * Define IMCLIENT_ADAPTER_CALLOC(n, size) and IMCLIENT_ADAPTER_FREE(p)
+ * before including this header to allocate the adapter's state your way.
+ */
+#ifndef CYRUS_ADAPTERS_LIBEVENT_H
+#define CYRUS_ADAPTERS_LIBEVENT_H
+
+#include <stdlib.h>
+#include <sys/time.h>
+
+#include <event2/event.h>
+
+#include <cyrus/imclient.h>
+
+#ifndef IMCLIENT_ADAPTER_CALLOC
+#define IMCLIENT_ADAPTER_CALLOC(n, size) calloc((n), (size))
+#define IMCLIENT_ADAPTER_FREE(p) free(p)
+#endif
+
+struct imclient_libevent {
+    struct imclient *c;
+    struct event *rd, *wr, *timer;
+    int writing; /* wr is pending */
+    int busy;    /* imclient_handle_events() called from here is running */
+    int freed;   /* c was freed while busy: the state goes when it returns */
+};
+
+static inline void imclient_libevent__stop(struct imclient_libevent *s)
+{
+    event_del(s->rd);
+    event_del(s->wr);
+    event_del(s->timer);
+    s->writing = 0;
+}
+
+static inline void imclient_libevent__free(struct imclient_libevent *s)
+{
+    if (s->rd)
+        event_free(s->rd);
+    if (s->wr)
+        event_free(s->wr);
+    if (s->timer)
+        event_free(s->timer);
+    IMCLIENT_ADAPTER_FREE(s);
+}
+
+/* Interest changes after every event: output appears and drains, deadlines
+ * move with each reply. */
+static inline void imclient_libevent__arm(struct imclient_libevent *s)
+{
+    int fd, ms;
+    int want = imclient_wants(s->c, &fd, &ms);
+    if (fd < 0) {
+        imclient_libevent__stop(s);
+        return;
+    }
+    if ((want & IMCLIENT_EV_WRITE) && !s->writing)
+        s->writing = event_add(s->wr, NULL) == 0;
+    else if (!(want & IMCLIENT_EV_WRITE) && s->writing) {
+        event_del(s->wr);
+        s->writing = 0;
+    }
+    /* A deadline that work done elsewhere starts lies at least one limit
+     * after now: waking by then catches it in time. */
+    struct imclient_limits l;
+    imclient_getlimits(s->c, &l);
+    int bound = l.timeout_ms > 0 ? l.timeout_ms : -1;
+    if (l.command_timeout_ms > 0 && (bound < 0 || l.command_timeout_ms < bound))
+        bound = l.command_timeout_ms;
+    if (bound >= 0 && (ms < 0 || ms > bound))
+        ms = bound;
+    if (ms < 0) {
+        event_del(s->timer);
+        return;
+    }
+    /* libevent measures from the time it cached before running callbacks,
+     * a little earlier than the library's clock: a millisecond more keeps
+     * the timer from firing just before the deadline. */
+    if (ms > 0 && ms < 0x7fffffff)
+        ms++;
+    struct timeval tv;
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
+    evtimer_add(s->timer, &tv);
+}
+
+static inline void imclient_libevent__on_event(evutil_socket_t fd, short what, void *arg)
+{
+    struct imclient_libevent *s = (struct imclient_libevent *)arg;
+    int events = (what & EV_READ ? IMCLIENT_EV_READ : 0) | (what & EV_WRITE ? IMCLIENT_EV_WRITE : 0);
+    (void)fd;
+    s->busy = 1;
+    int r = imclient_handle_events(s->c, events);
+    s->busy = 0;
+    if (s->freed) {
+        imclient_libevent__free(s);
+        return;
+    }
+    /* Closed but not freed: its socket is already gone, and c belongs to
+     * the application, which will close it. */
+    if (r < 0) {
+        imclient_libevent__stop(s);
+        return;
+    }
+    imclient_libevent__arm(s);
+}
+
+/* Runs as the connection is freed, before its socket closes, possibly
+ * inside imclient_handle_events() called from on_event above, which reads
+ * the state after that returns. */
+static inline void imclient_libevent__cleanup(void *rock)
+{
+    struct imclient_libevent *s = (struct imclient_libevent *)rock;
+    if (s->busy) {
+        imclient_libevent__stop(s);
+        s->freed = 1;
+    } else
+        imclient_libevent__free(s);
+}
+
+static inline int imclient_libevent_attach(struct imclient *c, struct event_base *base)
+{
+    int fd, ms;
+    if (!c || !base)
+        return -1;
+    imclient_wants(c, &fd, &ms);
+    if (fd < 0)
+        return -1;
+    struct imclient_libevent *s =
+        (struct imclient_libevent *)IMCLIENT_ADAPTER_CALLOC(1, sizeof *s);
+    if (!s)
+        return -1;
+    s->c = c;
+    s->rd = event_new(base, fd, EV_READ | EV_PERSIST, imclient_libevent__on_event, s);
+    s->wr = event_new(base, fd, EV_WRITE | EV_PERSIST, imclient_libevent__on_event, s);
+    s->timer = evtimer_new(base, imclient_libevent__on_event, s);
+    if (!s->rd || !s->wr || !s->timer || event_add(s->rd, NULL) != 0) {
+        imclient_libevent__free(s);
+        return -1;
+    }
+    imclient_setcleanup(c, imclient_libevent__cleanup, s);
+    imclient_libevent__arm(s);
+    return 0;
+}
+
+#endif /* CYRUS_ADAPTERS_LIBEVENT_H */
