@@ -5,12 +5,13 @@
  * Arguments are checked before anything is sent, so a setting that cannot
  * work never costs a STARTTLS the server has already acted on.
  */
-#include <errno.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cyrus/xmalloc.h"
+#include "flow.h"
 #include "imclient_internal.h"
 #include "layer_start.h"
 #include "transport/deflate.h"
@@ -51,6 +52,18 @@ static int refuse_unsafe_start(struct imclient *c, const char *what)
     return -1;
 }
 
+/* The flow: STARTTLS sent and its reply awaited, then the handshake; or,
+ * for implicit TLS, the handshake alone. */
+struct tls_flow {
+    struct imc_flow base;
+    struct imclient *c;
+    struct imc_tls_config *cfg;
+    struct imc_status_reply answer;
+    int asked;                      /* STARTTLS is in flight */
+    imc_continuation_fn *old_cont;  /* the hook put back after the reply */
+    void *old_rock;
+};
+
 /* ---- STARTTLS ---------------------------------------------------------- */
 
 /* RFC 3501 6.2.1: the only answer that lets TLS begin is the tagged OK.
@@ -65,32 +78,25 @@ static int refuse_continuation(void *rock, const char *text, size_t len)
     return -1;
 }
 
-/* Send STARTTLS and wait for its tagged reply, which must be a clean OK at
- * the end of everything the server sent. */
-static int await_starttls_ok(struct imclient *c)
+static void stop_asking(struct imclient *c, struct tls_flow *f)
 {
-    struct imc_status_reply w = { 0 };
-    imc_continuation_fn *old_cont = c->session.cont;
-    void *old_rock = c->session.cont_rock;
-    c->last_activity = imc_now_ms();
-    if (imc_send(c, imc_status_reply_proc, &w, "STARTTLS") < 0) {
-        imc_fail(c, "STARTTLS could not be sent: %s", c->session.error);
+    if (!f->asked)
+        return;
+    imc_session_set_continuation(&c->session, f->old_cont, f->old_rock);
+    f->asked = 0;
+}
+
+/* The tagged reply to STARTTLS must be a clean OK at the end of
+ * everything the server sent.  0, or -1 after failing the connection. */
+static int check_answer(struct imclient *c, struct tls_flow *f)
+{
+    const struct imc_status_reply *w = &f->answer;
+    if (!w->done) {
+        imc_fail(c, "STARTTLS failed: no reply");
         return -1;
     }
-    imc_session_pause_after(&c->session, imc_session_last_tag(&c->session));
-    imc_session_set_continuation(&c->session, refuse_continuation, c);
-    imc_run_until_paused(c);
-    imc_session_set_continuation(&c->session, old_cont, old_rock);
-    /* Judged by the state: the wait also ends when a callback asked to
-     * close, or with no reply at all. */
-    if (!c->transport || !c->session.paused || !w.done) {
-        if (c->transport)
-            imc_fail(c, "STARTTLS failed: no reply");
-        imc_blame(c, "STARTTLS");
-        return -1;
-    }
-    if (strcmp(w.keyword, "OK") != 0) {
-        imc_fail(c, "STARTTLS refused by %s: %s %s", c->servername, w.keyword, w.text);
+    if (strcmp(w->keyword, "OK") != 0) {
+        imc_fail(c, "STARTTLS refused by %s: %s %s", c->servername, w->keyword, w->text);
         return -1;
     }
     /* Whatever follows the OK was sent before the server could have begun
@@ -112,78 +118,17 @@ static int await_starttls_ok(struct imclient *c)
 
 /* ---- the handshake ------------------------------------------------------ */
 
-/* Wait for the socket as the handshake asks, within the deadline.
- * Returns 0, or -1 after failing the connection. */
-static int wait_for_socket(struct imclient *c, long deadline)
+static int handshake_step(struct imclient *c, struct imc_flow *base, int events)
 {
-    int want = imc_transport_wants(c->transport);
-    struct pollfd p = { c->transport->fd, 0, 0 };
-    if (want & IMC_WANT_WRITE)
-        p.events |= POLLOUT;
-    if ((want & IMC_WANT_READ) || !p.events)
-        p.events |= POLLIN;
-    for (;;) {
-        long left = deadline < 0 ? -1 : deadline - imc_now_ms();
-        if (deadline >= 0 && left < 0)
-            left = 0;
-        int n = poll(&p, 1, (int)left);
-        if (n > 0)
-            return 0;
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n == 0)
-            imc_fail(c, "TLS handshake with %s timed out after %d ms", c->servername,
-                     c->session.limits.timeout_ms);
-        else
-            imc_fail(c, "TLS handshake with %s: poll: %s", c->servername,
-                     strerror(errno));
+    (void)events;
+    int r = imc_tls_handshake(c->transport);
+    if (r == 0)
+        return IMC_FLOW_MORE;
+    if (r < 0) {
+        imc_fail(c, "TLS handshake with %s failed: %s", c->servername, c->transport->error);
         return -1;
     }
-}
-
-/* The arguments checked and made into a context, with no I/O.  A refusal
- * closes the connection like every other failure here, although nothing
- * was sent: a caller that ignores the result must not go on in the clear,
- * and the result of imclient_starttls() keeps one meaning. */
-static struct imc_tls_config *prepare(struct imclient *c, const char *cert_file,
-                                      const char *key_file, const char *CAfile,
-                                      const char *CApath)
-{
-    struct imc_tls_options o = {
-        c->servername, c->tls_verify != IMCLIENT_TLS_NOVERIFY,
-        cert_file,     key_file,
-        CAfile,        CApath,
-    };
-    char err[300];
-    struct imc_tls_config *cfg = imc_tls_config_new(&o, err, sizeof err);
-    if (!cfg)
-        imc_fail(c, "TLS setup failed: %s", err);
-    return cfg;
-}
-
-static int handshake(struct imclient *c, const struct imc_tls_config *cfg)
-{
-    char err[200];
-    struct imc_transport *t = imc_tls_new_from(c->transport, cfg, err, sizeof err);
-    if (!t) {
-        imc_fail(c, "TLS setup failed: %s", err);
-        return -1;
-    }
-    /* From here the TLS layer owns the socket, so a failure closes both. */
-    c->transport = t;
-    int limit = c->session.limits.timeout_ms;
-    long deadline = limit > 0 ? imc_now_ms() + limit : -1;
-    for (;;) {
-        int r = imc_tls_handshake(t);
-        if (r > 0)
-            break;
-        if (r < 0) {
-            imc_fail(c, "TLS handshake with %s failed: %s", c->servername, t->error);
-            return -1;
-        }
-        if (wait_for_socket(c, deadline) < 0)
-            return -1;
-    }
+    (void)base;
     c->tls_active = 1;
     /* RFC 3501 6.2.1: what the server said of itself before TLS may have
      * been forged, LITERAL+ included. */
@@ -193,23 +138,100 @@ static int handshake(struct imclient *c, const struct imc_tls_config *cfg)
     return 0;
 }
 
-int imclient_starttls(struct imclient *imclient, char *cert_file, char *key_file,
-                      char *CAfile, char *CApath)
+/* Put the TLS layer on the stack and take the handshake's first step. */
+static int begin_handshake(struct imclient *c, struct tls_flow *f)
+{
+    char err[200];
+    struct imc_transport *t = imc_tls_new_from(c->transport, f->cfg, err, sizeof err);
+    if (!t) {
+        imc_fail(c, "TLS setup failed: %s", err);
+        return -1;
+    }
+    /* From here the TLS layer owns the socket, so a failure closes both. */
+    c->transport = t;
+    int limit = c->session.limits.timeout_ms;
+    f->base.wait = IMC_FLOW_WAIT_IO;
+    f->base.deadline = limit > 0 ? imc_now_ms() + limit : -1;
+    f->base.blame = NULL;
+    return handshake_step(c, &f->base, 0);
+}
+
+static int answered(struct imclient *c, struct imc_flow *base)
+{
+    struct tls_flow *f = (struct tls_flow *)base;
+    stop_asking(c, f);
+    if (check_answer(c, f) < 0)
+        return -1;
+    return begin_handshake(c, f);
+}
+
+static void release(struct imc_flow *base)
+{
+    struct tls_flow *f = (struct tls_flow *)base;
+    stop_asking(f->c, f); /* ended by a lost connection while asking */
+    imc_tls_config_free(f->cfg);
+    free(f);
+}
+
+/* The arguments checked and made into a context, with no I/O.  A refusal
+ * closes the connection like every other failure here, although nothing
+ * was sent: a caller that ignores the result must not go on in the clear,
+ * and the result of imclient_starttls() keeps one meaning. */
+static struct tls_flow *prepare(struct imclient *c, const char *cert_file,
+                                const char *key_file, const char *CAfile, const char *CApath,
+                                imclient_result_proc_t *done, void *rock)
+{
+    struct imc_tls_options o = {
+        c->servername, c->tls_verify != IMCLIENT_TLS_NOVERIFY,
+        cert_file,     key_file,
+        CAfile,        CApath,
+    };
+    char err[300];
+    struct imc_tls_config *cfg = imc_tls_config_new(&o, err, sizeof err);
+    if (!cfg) {
+        imc_fail(c, "TLS setup failed: %s", err);
+        return NULL;
+    }
+    struct tls_flow *f = xzmalloc(sizeof *f);
+    f->c = c;
+    f->cfg = cfg;
+    f->base = (struct imc_flow){ .name = "TLS handshake", .wait = IMC_FLOW_WAIT_REPLY,
+                                 .deadline = -1, .lost = -1, .resume = answered,
+                                 .io = handshake_step, .release = release, .done = done,
+                                 .rock = rock };
+    return f;
+}
+
+int imclient_starttls_start(struct imclient *imclient, char *cert_file, char *key_file,
+                            char *CAfile, char *CApath, imclient_result_proc_t *done,
+                            void *rock)
 {
     struct imclient *c = imclient;
     if (refuse_unsafe_start(c, "STARTTLS") < 0)
         return -1;
-    struct imc_tls_config *cfg = prepare(c, cert_file, key_file, CAfile, CApath);
-    if (!cfg)
+    struct tls_flow *f = prepare(c, cert_file, key_file, CAfile, CApath, done, rock);
+    if (!f)
         return -1;
-    imc_exclusive_begin(c);
-    int r = await_starttls_ok(c) < 0 || handshake(c, cfg) < 0 ? -1 : 0;
-    imc_tls_config_free(cfg);
-    return imc_exclusive_end(c, r);
+    c->last_activity = imc_now_ms();
+    if (imc_send(c, imc_status_reply_proc, &f->answer, "STARTTLS") < 0) {
+        imc_fail(c, "STARTTLS could not be sent: %s", c->session.error);
+        release(&f->base);
+        return -1;
+    }
+    imc_session_pause_after(&c->session, imc_session_last_tag(&c->session));
+    f->old_cont = c->session.cont;
+    f->old_rock = c->session.cont_rock;
+    imc_session_set_continuation(&c->session, refuse_continuation, c);
+    f->asked = 1;
+    /* Until the handshake starts, a lost connection is STARTTLS's failure. */
+    f->base.blame = "STARTTLS";
+    imc_flow_begin(c, &f->base);
+    return 0;
 }
 
-int imclient_begintls(struct imclient *imclient, char *cert_file, char *key_file,
-                      char *CAfile, char *CApath)
+int imclient_begintls_start(struct imclient *imclient, char *cert_file, char *key_file,
+                            char *CAfile, char *CApath, imclient_result_proc_t *done,
+                            void *rock)
 {
     struct imclient *c = imclient;
     if (refuse_unsafe_start(c, "implicit TLS") < 0)
@@ -221,11 +243,34 @@ int imclient_begintls(struct imclient *imclient, char *cert_file, char *key_file
                  c->servername);
         return -1;
     }
-    struct imc_tls_config *cfg = prepare(c, cert_file, key_file, CAfile, CApath);
-    if (!cfg)
+    struct tls_flow *f = prepare(c, cert_file, key_file, CAfile, CApath, done, rock);
+    if (!f)
         return -1;
-    imc_exclusive_begin(c);
-    int r = handshake(c, cfg) < 0 ? -1 : 0;
-    imc_tls_config_free(cfg);
-    return imc_exclusive_end(c, r);
+    imc_flow_begin(c, &f->base);
+    c->depth++;
+    int r = begin_handshake(c, f);
+    c->depth--;
+    if (r != IMC_FLOW_MORE)
+        imc_flow_finish(c, r);
+    return 0;
+}
+
+int imclient_starttls(struct imclient *imclient, char *cert_file, char *key_file,
+                      char *CAfile, char *CApath)
+{
+    int result = -1;
+    if (imclient_starttls_start(imclient, cert_file, key_file, CAfile, CApath,
+                                imc_flow_store_result, &result) < 0)
+        return -1;
+    return imc_flow_wait(imclient, &result, -1);
+}
+
+int imclient_begintls(struct imclient *imclient, char *cert_file, char *key_file,
+                      char *CAfile, char *CApath)
+{
+    int result = -1;
+    if (imclient_begintls_start(imclient, cert_file, key_file, CAfile, CApath,
+                                imc_flow_store_result, &result) < 0)
+        return -1;
+    return imc_flow_wait(imclient, &result, -1);
 }
