@@ -45,7 +45,8 @@ static void fail_timed_out(struct imclient *c)
 {
     const struct imc_flow *f = c->flow;
     if (f && f->wait == IMC_FLOW_WAIT_IO && f->deadline >= 0 && imc_now_ms() >= f->deadline) {
-        imc_fail(c, "timed out: %s with %s", f->name, c->servername);
+        imc_fail(c, "%s with %s timed out after %d ms", f->name, c->servername,
+                 c->session.limits.timeout_ms);
         return;
     }
     const struct imclient_limits *l = &c->session.limits;

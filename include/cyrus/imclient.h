@@ -209,6 +209,17 @@ void imclient_settraceflags(struct imclient *imclient, int flags);
 int imclient_begintls(struct imclient *imclient, char *cert_file, char *key_file,
                       char *CAfile, char *CApath);
 
+/* Both without waiting: 0 when begun, and done runs once, from the event
+ * processing, with the result the blocking form would return (0, or -1
+ * with the connection closed); -1 when refused at once (done does not
+ * run; the connection is closed, imclient_error() says why). */
+int imclient_starttls_start(struct imclient *imclient, char *cert_file, char *key_file,
+                            char *CAfile, char *CApath, imclient_result_proc_t *done,
+                            void *rock);
+int imclient_begintls_start(struct imclient *imclient, char *cert_file, char *key_file,
+                            char *CAfile, char *CApath, imclient_result_proc_t *done,
+                            void *rock);
+
 #define IMCLIENT_TLS_VERIFY   0 /* default: chain and host name must verify */
 #define IMCLIENT_TLS_NOVERIFY 1 /* accept any certificate (test servers only) */
 /* Choose how the next handshake verifies the server. */
