@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config python3
-  libssl-dev libsasl2-dev libidn2-dev libunistring-dev zlib1g-dev
+  libssl-dev libsasl2-dev libidn2-dev libunistring-dev libc-ares-dev zlib1g-dev
   libevent-dev libuv1-dev
   clang-14 libclang-rt-14-dev
   openssl ca-certificates locales

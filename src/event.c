@@ -21,6 +21,10 @@ int imc_wants_write(struct imclient *c)
  * command_timeout_ms, however much else the server sends meanwhile. */
 static long give_up_at(struct imclient *c)
 {
+    /* A connection being made has its own timers, inside the descriptor
+     * the loop watches (transport/dial.c); no server owes anything yet. */
+    if (c->connecting)
+        return -1;
     const struct imclient_limits *l = &c->session.limits;
     long at = -1;
     int owed = imc_session_owed(&c->session) > 0 || !c->greeted;

@@ -19,31 +19,6 @@
 /* imclient_close() gives queued output (a LOGOUT) at most this long. */
 #define CLOSE_FLUSH_MS 2000
 
-int imclient_connect(struct imclient **imclient, const char *host, const char *port)
-{
-    struct imclient_limits defaults;
-    imclient_defaultlimits(&defaults);
-    char err[256];
-    int fd;
-    *imclient = NULL;
-    if (!host)
-        return -1;
-    int r = imc_socket_connect(host, port, defaults.timeout_ms, &fd, err, sizeof err);
-    if (r != 0)
-        return r;
-
-    struct imclient *c = xzmalloc(sizeof *c);
-    imc_session_init(&c->session, c);
-    c->transport = imc_socket_transport_new(fd);
-    c->servername = xstrdup(host);
-    c->readbuf = xmalloc(READ_CHUNK);
-    c->readcap = READ_CHUNK;
-    c->last_activity = imc_now_ms();
-    c->ssf = -1;
-    *imclient = c;
-    return 0;
-}
-
 void imclient_getselectinfo(struct imclient *imclient, int *fd, int *wanttowrite)
 {
     struct imclient *c = imclient;

@@ -32,6 +32,10 @@ struct imclient {
     struct imc_flow *flow;           /* STARTTLS, AUTHENTICATE, COMPRESS running */
     void *cleanuprock;
     int exclusive;                   /* > 0 while STARTTLS/AUTHENTICATE own the stream */
+    /* Added for imclient_connect_start() (connect.c): set while the
+     * connection is being made, when the attempt bounds itself and no
+     * silence or command timeout may count yet. */
+    int connecting;
 };
 
 /* ---- imclient.c ---- */

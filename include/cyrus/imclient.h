@@ -100,6 +100,26 @@ int imclient_processoneevent_timeout(struct imclient *imclient,
                                      int timeout_ms);
 
 /*
+ * imclient_connect() without waiting.  Returns at once: 0 with *imclient
+ * set, the name lookup and the connect then going on as the application's
+ * loop drives the connection (imclient_wants()/imclient_handle_events(),
+ * or imclient_processoneevent*()); or, with *imclient NULL, what is known
+ * at once: -2 unknown service, -1 a host name with no A-label form, an
+ * errno value when the attempt's descriptors cannot be made.  done runs
+ * once, from the event handling: 0 when connected; else ETIMEDOUT,
+ * ECONNREFUSED or another errno value (the last address tried), -1 unknown
+ * host -- the connection is then closed and imclient_error() says why.
+ * Either way the connection stays the application's to imclient_close()
+ * (closing it before done ran makes done run, from imclient_close(), with
+ * ECANCELED).  Commands sent meanwhile are queued and written once
+ * connected, or get EOF if the attempt fails.  Bounds: the default
+ * timeout_ms (imclient_defaultlimits()) for the lookup and again for each
+ * address; the connection's limits apply from the connection on.
+ */
+int imclient_connect_start(struct imclient **imclient, const char *host, const char *port,
+                           imclient_result_proc_t *done, void *rock);
+
+/*
  * Driving the connection from any event loop (libevent, libuv, epoll, a
  * GUI's), instead of imclient_processoneevent():
  *
@@ -108,7 +128,12 @@ int imclient_processoneevent_timeout(struct imclient *imclient,
  * closed), and *timeout_ms, how long until imclient_handle_events() must be
  * called even if nothing happens (-1: no deadline; 0: at once, because
  * bytes are already waiting inside TLS or COMPRESS).  It changes nothing,
- * so call it again after every event: what to wait for changes.
+ * so call it again after every event: what to wait for changes.  The
+ * descriptor changes too: while imclient_connect_start()'s attempt runs,
+ * *fd is one that stands for all the attempt waits for (DNS sockets,
+ * connecting socket, timers: watch it for reading, no timeout is needed),
+ * and once connected it is the socket -- a loop must take *fd anew each
+ * time and move its watch when it differs.
  *
  * imclient_handle_events() does what the events allow and never waits:
  * writes what may go, reads once and runs callbacks, and ends the
@@ -139,7 +164,7 @@ struct imclient_limits {
     int timeout_ms;      /* silence tolerated while a command waits for its
                             reply or before the greeting (120000); -1: wait
                             forever.  imclient_connect() uses the default
-                            per address (name lookup itself is unbounded) */
+                            per address and for the name lookup */
     int command_timeout_ms; /* longest a command may wait for its tagged
                             reply however busy the server keeps us (0: no
                             limit, the default: IDLE waits for minutes) */

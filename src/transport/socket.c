@@ -1,22 +1,18 @@
 #include "transport/socket.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cyrus/xmalloc.h"
-#include "transport/idn.h"
-#include "util/clock.h"
+#include "util/buf.h"
 
 /* Without /etc/services (minimal containers) the names IMAP programs use
  * most would be "unknown"; these are the IANA assignments. */
@@ -29,13 +25,13 @@ static int builtin_service(const char *name)
     return -1;
 }
 
-/* The port as a number, or -1 if the service name is unknown. */
-static int resolve_port(const char *port)
+int imc_socket_port(const char *port)
 {
     char *end;
     long n = strtol(port, &end, 10);
     if (*port && *end == '\0')
         return n >= 0 && n <= 65535 ? (int)n : -1;
+    /* A local file: nothing here waits on the network. */
     struct servent se, *res = NULL;
     char buf[1024];
     if (getservbyname_r(port, "tcp", &se, buf, sizeof buf, &res) == 0 && res)
@@ -43,116 +39,64 @@ static int resolve_port(const char *port)
     return builtin_service(port);
 }
 
-/* Connect one address without blocking longer than timeout_ms.
- * Returns 0 or an errno value. */
-static int connect_one(const struct addrinfo *ai, int timeout_ms, int *fdp)
-{
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    ai->ai_protocol);
-    if (fd < 0)
-        return errno;
-    int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
-    if (r < 0 && errno == EINPROGRESS) {
-        long deadline = timeout_ms < 0 ? -1 : imc_now_ms() + timeout_ms;
-        for (;;) {
-            struct pollfd p = { fd, POLLOUT, 0 };
-            int wait = deadline < 0 ? -1 : (int)(deadline - imc_now_ms());
-            if (deadline >= 0 && wait < 0)
-                wait = 0;
-            int n = poll(&p, 1, wait);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0) {
-                int e = errno;
-                close(fd);
-                return e;
-            }
-            if (n == 0) {
-                close(fd);
-                return ETIMEDOUT;
-            }
-            int soerr = 0;
-            socklen_t len = sizeof soerr;
-            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-                soerr = errno;
-            if (soerr) {
-                close(fd);
-                return soerr;
-            }
-            break;
-        }
-    } else if (r < 0) {
-        int e = errno;
-        close(fd);
-        return e;
-    }
-    /* Commands are written whole from our own buffer; Nagle would only hold
-     * back the next pipelined command until an ACK. */
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    *fdp = fd;
-    return 0;
-}
-
-/* Resolve host (by its A-label form: glibc does not convert a Unicode
- * name unless asked, and would send its UTF-8 bytes to DNS).  Returns 0
- * with *res set, or what imc_socket_connect() returns. */
-static int resolve(const char *host, const char *portstr, struct addrinfo **res,
-                   char *err, size_t errlen)
-{
-    char *ascii, why[200];
-    if (imc_idn_ascii(host, &ascii, why, sizeof why) < 0) {
-        snprintf(err, errlen, "unknown host: %s", why);
-        return -1;
-    }
-    struct addrinfo hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    int gai = getaddrinfo(ascii, portstr, &hints, res);
-    int e = gai == EAI_SYSTEM ? (errno ? errno : EIO) : 0;
-    if (gai == EAI_SYSTEM)
-        snprintf(err, errlen, "resolving %s: %s", ascii, strerror(e));
-    else if (gai == EAI_MEMORY)
-        e = ENOMEM;
-    else if (gai != 0) {
-        snprintf(err, errlen, "unknown host \"%s\": %s", ascii, gai_strerror(gai));
-        e = -1;
-    }
-    free(ascii);
-    return e;
-}
-
 int imc_socket_connect(const char *host, const char *port, int timeout_ms, int *fd,
                        char *err, size_t errlen)
 {
     *fd = -1;
-    int portnum = resolve_port(port ? port : "imap");
-    if (portnum < 0) {
-        snprintf(err, errlen, "unknown service \"%s\"", port ? port : "imap");
-        return -2;
-    }
-    char portstr[16];
-    snprintf(portstr, sizeof portstr, "%d", portnum);
-    struct addrinfo *res = NULL;
-    int e = resolve(host, portstr, &res, err, errlen);
-    if (e != 0)
-        return e;
-    e = ECONNREFUSED;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        e = connect_one(ai, timeout_ms, fd);
-        if (e == 0)
+    struct imc_dial_options o = { timeout_ms, NULL };
+    struct imc_dial *d;
+    int r = imc_dial_start(&d, host, port, &o, err, errlen);
+    if (r != 0)
+        return r;
+    /* The attempt's descriptor wakes us for its sockets and its timers
+     * alike, so the wait needs no timeout of its own. */
+    while ((r = imc_dial_step(d, err, errlen)) == IMC_DIAL_MORE) {
+        struct pollfd p = { imc_dial_fd(d), POLLIN, 0 };
+        if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+            r = errno;
+            snprintf(err, errlen, "connecting to %s: poll: %s", host, strerror(r));
             break;
+        }
     }
-    freeaddrinfo(res);
-    if (e)
-        snprintf(err, errlen, "connecting to %s port %d: %s", host, portnum, strerror(e));
-    return e;
+    if (r == 0)
+        *fd = imc_dial_take_socket(d);
+    imc_dial_free(d);
+    return r;
+}
+
+/* ---- the socket layer ---------------------------------------------------- */
+
+struct sock {
+    struct imc_transport base;
+    /* Commands queued while connecting, written before anything else. */
+    struct imc_buf held;
+};
+
+/* Write held bytes until none are left or the socket is full: 0, or -1
+ * with errno (EAGAIN when some remain). */
+static int push_held(struct sock *s)
+{
+    while (s->held.len > 0) {
+        ssize_t n = send(s->base.fd, s->held.data, s->held.len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            if (errno == EWOULDBLOCK)
+                errno = EAGAIN;
+            return -1;
+        }
+        imc_buf_consume(&s->held, (size_t)n);
+    }
+    return 0;
 }
 
 static ssize_t sock_read(struct imc_transport *t, char *buf, size_t len)
 {
+    struct sock *s = (struct sock *)t;
+    /* The loop asks to read when the socket became writable for held
+     * bytes (see sock_wants): they go now, and a failure shows here. */
+    if (push_held(s) < 0 && errno != EAGAIN)
+        return -1;
     ssize_t n;
     do
         n = recv(t->fd, buf, len, 0);
@@ -164,6 +108,10 @@ static ssize_t sock_read(struct imc_transport *t, char *buf, size_t len)
 
 static ssize_t sock_write(struct imc_transport *t, const char *buf, size_t len)
 {
+    struct sock *s = (struct sock *)t;
+    /* Held bytes were queued first; nothing may overtake them. */
+    if (push_held(s) < 0)
+        return -1;
     ssize_t n;
     /* MSG_NOSIGNAL: a server that hung up must give EPIPE, not kill us. */
     do
@@ -174,21 +122,107 @@ static ssize_t sock_write(struct imc_transport *t, const char *buf, size_t len)
     return n;
 }
 
+static int sock_wants(const struct imc_transport *t)
+{
+    return ((const struct sock *)t)->held.len > 0 ? IMC_WANT_WRITE : 0;
+}
+
 static void sock_destroy(struct imc_transport *t)
 {
+    struct sock *s = (struct sock *)t;
     if (t->fd >= 0)
         close(t->fd);
-    free(t);
+    imc_buf_free(&s->held);
+    free(s);
 }
 
 static const struct imc_transport_ops socket_ops = {
-    "socket", sock_read, sock_write, NULL, NULL, sock_destroy,
+    "socket", sock_read, sock_write, NULL, sock_wants, sock_destroy,
 };
 
 struct imc_transport *imc_socket_transport_new(int fd)
 {
-    struct imc_transport *t = xzmalloc(sizeof *t);
-    t->ops = &socket_ops;
-    t->fd = fd;
-    return t;
+    struct sock *s = xzmalloc(sizeof *s);
+    s->base.ops = &socket_ops;
+    s->base.fd = fd;
+    imc_buf_init(&s->held);
+    s->held.wipe = 1;
+    return &s->base;
+}
+
+int imc_socket_flush_held(struct imc_transport *t)
+{
+    if (push_held((struct sock *)t) < 0 && errno != EAGAIN)
+        return -1;
+    return 0;
+}
+
+/* ---- the layer while connecting ------------------------------------------- */
+
+struct connecting {
+    struct imc_transport base;
+    struct imc_dial *dial;
+    struct imc_buf held;
+};
+
+static ssize_t connecting_read(struct imc_transport *t, char *buf, size_t len)
+{
+    (void)t;
+    (void)buf;
+    (void)len;
+    errno = EAGAIN;
+    return -1;
+}
+
+/*
+ * Accepting the bytes (rather than "not now") empties the session's queue:
+ * with bytes waiting there, imclient_close() would give them its two
+ * seconds to leave through a descriptor that never turns writable, and
+ * loops would be asked to wait for writing where nothing can be written.
+ */
+static ssize_t connecting_write(struct imc_transport *t, const char *buf, size_t len)
+{
+    struct connecting *k = (struct connecting *)t;
+    imc_buf_append(&k->held, buf, len);
+    return (ssize_t)len;
+}
+
+static void connecting_destroy(struct imc_transport *t)
+{
+    struct connecting *k = (struct connecting *)t;
+    imc_dial_free(k->dial);
+    imc_buf_free(&k->held);
+    free(k);
+}
+
+static const struct imc_transport_ops connecting_ops = {
+    "connecting", connecting_read, connecting_write, NULL, NULL, connecting_destroy,
+};
+
+struct imc_transport *imc_socket_connecting_new(struct imc_dial *d)
+{
+    struct connecting *k = xzmalloc(sizeof *k);
+    k->base.ops = &connecting_ops;
+    k->base.fd = imc_dial_fd(d);
+    k->dial = d;
+    imc_buf_init(&k->held);
+    k->held.wipe = 1;
+    return &k->base;
+}
+
+struct imc_dial *imc_socket_connecting_dial(struct imc_transport *t)
+{
+    return ((struct connecting *)t)->dial;
+}
+
+struct imc_transport *imc_socket_connected(struct imc_transport *t)
+{
+    struct connecting *k = (struct connecting *)t;
+    struct sock *s = (struct sock *)imc_socket_transport_new(imc_dial_take_socket(k->dial));
+    /* The buffer moves whole: no copy of its bytes is left behind. */
+    struct imc_buf empty = s->held;
+    s->held = k->held;
+    k->held = empty;
+    connecting_destroy(t);
+    return &s->base;
 }
