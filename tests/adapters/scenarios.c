@@ -539,6 +539,73 @@ static void server_closes(void)
     LOOP_CLEAN(loop);
 }
 
+/* A program that reconnects when its server goes away, from a timer of its
+ * own: the new socket takes the old one's number, and the loop must watch
+ * it, not confuse it with the old one's leftovers. */
+struct redial {
+    struct conn a, b;
+    struct fakeserver *fs_b;
+    struct cmd noop_a, noop_b;
+    int fd_a, fd_b;
+    void *loop;
+};
+
+/* The old connection is closed last, as a program that first makes sure
+ * the new one works would. */
+static void reconnect(void *arg)
+{
+    struct redial *r = arg;
+    if (open_conn(&r->b, "127.0.0.1", fake_port(r->fs_b))) {
+        int ms;
+        imclient_wants(r->b.c, &r->fd_b, &ms);
+        if (D->attach(r->b.c, r->loop) == 0)
+            imclient_send(r->b.c, on_finish, &r->noop_b, "NOOP");
+    }
+    imclient_close(r->a.c);
+}
+
+static void redial_on_eof(struct imclient *c, void *rock, struct imclient_reply *r)
+{
+    struct redial *x = rock;
+    say(&x->a, "noop|%s\n", r->keyword);
+    int ms;
+    imclient_wants(c, &x->fd_a, &ms);
+    D->later(x->loop, 0, reconnect, x);
+}
+
+static void reconnect_after_eof(void)
+{
+    static struct redial r;
+    memset(&r, 0, sizeof r);
+    /* Both listening sockets first, so the client's sockets are the only
+     * descriptors that come and go. */
+    struct fakeserver *fs_a = fake_start(FAKE(
+        F_SEND("* OK a\r\n"),
+        F_EXPECT("1 NOOP\r\n"),
+        F_CLOSE()));
+    r.fs_b = fake_start(FAKE(
+        F_SEND("* OK b\r\n"),
+        F_EXPECT("1 NOOP\r\n"),
+        F_SEND("1 OK again\r\n"),
+        F_CLOSE()));
+    r.loop = D->open();
+    CHECK(open_conn(&r.a, "127.0.0.1", fake_port(fs_a)));
+    r.noop_b = (struct cmd){ &r.b, "noop", 0, NULL, NULL, 0 };
+    CHECK_INT(D->attach(r.a.c, r.loop), 0);
+    imclient_send(r.a.c, redial_on_eof, &r, "NOOP");
+    CHECK_INT(run_loop(r.loop), 0);
+    CHECK_STR(r.a.log, "u|OK|-1|a\nnoop|EOF\n");
+    CHECK(r.b.c != NULL);
+    CHECK_STR(r.b.log, "u|OK|-1|b\nnoop|OK|-1|again\n");
+    CHECK_INT(r.fd_b, r.fd_a); /* else the case was not made */
+    imclient_close(r.b.c);
+    SERVER_OK(fs_a);
+    SERVER_OK(r.fs_b);
+    fake_free(fs_a);
+    fake_free(r.fs_b);
+    LOOP_CLEAN(r.loop);
+}
+
 /* ---- real servers -------------------------------------------------------- */
 
 struct server {
@@ -651,6 +718,7 @@ int scenarios_main(int argc, char **argv, const struct loop_driver *driver)
         TEST(close_other_connection_from_callback),
         TEST(close_from_loop_timer),
         TEST(server_closes),
+        TEST(reconnect_after_eof),
         TEST(real_login_select),
     };
     return check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
