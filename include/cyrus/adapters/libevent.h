@@ -12,9 +12,12 @@
  *   event_base_dispatch(base);   // returns once every connection has ended
  *
  * int imclient_libevent_attach(struct imclient *c, struct event_base *base)
- *   From now on base drives c: its socket is watched for reading always
- *   and for writing while output waits, one timer keeps the connection's
- *   deadlines (the "timed out" of imclient_setlimits()), and each event
+ *   From now on base drives c, made by imclient_connect() or by
+ *   imclient_connect_start() (attach it at once: the attempt goes on as
+ *   the loop runs): its descriptor is watched for reading always and for
+ *   writing while output waits, and watched anew when it changes (from
+ *   the attempt's to the socket); one timer keeps the connection's
+ *   deadlines (the "timed out" of imclient_setlimits()); and each event
  *   runs imclient_handle_events(), so callbacks run from the loop.
  *   Returns 0, or -1 (c or base NULL, c already closed, out of memory,
  *   libevent refused the events).  Attach a connection once.
@@ -55,26 +58,51 @@
 
 struct imclient_libevent {
     struct imclient *c;
+    struct event_base *base;
     struct event *rd, *wr, *timer;
-    int writing; /* wr is pending */
-    int busy;    /* imclient_handle_events() called from here is running */
-    int freed;   /* c was freed while busy: the state goes when it returns */
+    evutil_socket_t fd; /* what rd and wr watch, -1: nothing */
+    int writing;        /* wr is pending */
+    int busy;           /* imclient_handle_events() called from here is running */
+    int freed;          /* c was freed while busy: the state goes when it returns */
 };
 
-static inline void imclient_libevent__stop(struct imclient_libevent *s)
-{
-    event_del(s->rd);
-    event_del(s->wr);
-    event_del(s->timer);
-    s->writing = 0;
-}
+static inline void imclient_libevent__on_event(evutil_socket_t fd, short what, void *arg);
 
-static inline void imclient_libevent__free(struct imclient_libevent *s)
+/* Stop watching the descriptor.  libevent keeps count of the events on
+ * each descriptor number, so this is safe even when the library has
+ * already closed the descriptor and the number has gone to another. */
+static inline void imclient_libevent__unwatch(struct imclient_libevent *s)
 {
     if (s->rd)
         event_free(s->rd);
     if (s->wr)
         event_free(s->wr);
+    s->rd = s->wr = NULL;
+    s->fd = -1;
+    s->writing = 0;
+}
+
+static inline int imclient_libevent__watch(struct imclient_libevent *s, evutil_socket_t fd)
+{
+    s->rd = event_new(s->base, fd, EV_READ | EV_PERSIST, imclient_libevent__on_event, s);
+    s->wr = event_new(s->base, fd, EV_WRITE | EV_PERSIST, imclient_libevent__on_event, s);
+    s->fd = fd;
+    if (!s->rd || !s->wr || event_add(s->rd, NULL) != 0) {
+        imclient_libevent__unwatch(s);
+        return -1;
+    }
+    return 0;
+}
+
+static inline void imclient_libevent__stop(struct imclient_libevent *s)
+{
+    imclient_libevent__unwatch(s);
+    event_del(s->timer);
+}
+
+static inline void imclient_libevent__free(struct imclient_libevent *s)
+{
+    imclient_libevent__unwatch(s);
     if (s->timer)
         event_free(s->timer);
     IMCLIENT_ADAPTER_FREE(s);
@@ -86,7 +114,11 @@ static inline void imclient_libevent__arm(struct imclient_libevent *s)
 {
     int fd, ms;
     int want = imclient_wants(s->c, &fd, &ms);
-    if (fd < 0) {
+    /* The descriptor changes when an imclient_connect_start() attempt
+     * ends: the socket replaces the one standing for the attempt. */
+    if (fd != s->fd)
+        imclient_libevent__unwatch(s);
+    if (fd < 0 || (!s->rd && imclient_libevent__watch(s, fd) != 0)) {
         imclient_libevent__stop(s);
         return;
     }
@@ -167,10 +199,9 @@ static inline int imclient_libevent_attach(struct imclient *c, struct event_base
     if (!s)
         return -1;
     s->c = c;
-    s->rd = event_new(base, fd, EV_READ | EV_PERSIST, imclient_libevent__on_event, s);
-    s->wr = event_new(base, fd, EV_WRITE | EV_PERSIST, imclient_libevent__on_event, s);
+    s->base = base;
     s->timer = evtimer_new(base, imclient_libevent__on_event, s);
-    if (!s->rd || !s->wr || !s->timer || event_add(s->rd, NULL) != 0) {
+    if (!s->timer || imclient_libevent__watch(s, fd) != 0) {
         imclient_libevent__free(s);
         return -1;
     }

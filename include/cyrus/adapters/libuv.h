@@ -12,16 +12,25 @@
  *   uv_run(loop, UV_RUN_DEFAULT);   // returns once every connection has ended
  *
  * int imclient_libuv_attach(struct imclient *c, uv_loop_t *loop)
- *   From now on loop drives c: its socket is watched for reading always
- *   and for writing while output waits, one timer keeps the connection's
- *   deadlines (the "timed out" of imclient_setlimits()), and each event
+ *   From now on loop drives c, made by imclient_connect() or by
+ *   imclient_connect_start() (attach it at once: the attempt goes on as
+ *   the loop runs): its descriptor is watched for reading always and for
+ *   writing while output waits, and watched anew when it changes (from
+ *   the attempt's to the socket); one timer keeps the connection's
+ *   deadlines (the "timed out" of imclient_setlimits()); and each event
  *   runs imclient_handle_events(), so callbacks run from the loop.  What
  *   the connection waits for is asked again before every wait of the loop
  *   (a prepare handle, which does not keep the loop alive by itself), so
  *   commands sent from anywhere -- a timer of yours, another connection's
  *   callback -- are seen at once.  Returns 0, or -1 (c or loop NULL, c
- *   already closed, out of memory, libuv refused the socket: UV_EEXIST
- *   when another handle polls it).  Attach a connection once.
+ *   already closed, out of memory or descriptors, libuv refused to poll).
+ *   Attach a connection once.
+ *
+ * The adapter polls a duplicate of the connection's descriptor, one more
+ * descriptor per connection: libuv knows a polled descriptor by its
+ * number, and the library closes its own when the connection ends or the
+ * descriptor changes, before the adapter hears of it; a number the
+ * adapter holds cannot meanwhile go to another socket.
  *
  * When the connection ends (the server closed, a limit or a timeout, a
  * failure) its pending commands get EOF and the adapter closes its
@@ -40,8 +49,10 @@
 #ifndef CYRUS_ADAPTERS_LIBUV_H
 #define CYRUS_ADAPTERS_LIBUV_H
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <uv.h>
 
@@ -52,15 +63,27 @@
 #define IMCLIENT_ADAPTER_FREE(p) free(p)
 #endif
 
+struct imclient_libuv;
+
+/* A poll handle lives until its close callback, possibly longer than the
+ * watch it served, so each has its own allocation. */
+struct imclient_libuv__poll {
+    uv_poll_t handle;
+    int dup;                  /* the descriptor polled, the adapter's own */
+    struct imclient_libuv *s;
+};
+
 struct imclient_libuv {
-    uv_poll_t poll;
     uv_timer_t timer;
     uv_prepare_t prepare;
-    struct imclient *c; /* NULL once c has been freed */
-    uint64_t due;       /* loop time the timer fires at, while it runs */
-    int polling;        /* UV_READABLE / UV_WRITABLE being watched, 0: none */
-    int closing;        /* uv_close() has been called on the handles */
-    int refs;           /* handles not yet closed, and one while c lives */
+    uv_loop_t *loop;
+    struct imclient *c;                /* NULL once c has been freed */
+    struct imclient_libuv__poll *poll; /* NULL while nothing is watched */
+    int fd;                            /* the library's descriptor poll stands for */
+    int polling;                       /* UV_READABLE / UV_WRITABLE asked for, 0: none */
+    uint64_t due;                      /* loop time the timer fires at, while it runs */
+    int closing;                       /* uv_close() has been called on timer and prepare */
+    int refs;                          /* handles not yet closed, and one while c lives */
 };
 
 static inline void imclient_libuv__release(struct imclient_libuv *s)
@@ -74,15 +97,57 @@ static inline void imclient_libuv__closed(uv_handle_t *h)
     imclient_libuv__release((struct imclient_libuv *)h->data);
 }
 
-/* Closing the poll handle makes libuv drop the descriptor from its poller
- * by number: done once the socket is closed, it could drop another
- * socket that took the number, so it happens as soon as possible. */
+static inline void imclient_libuv__poll_closed(uv_handle_t *h)
+{
+    struct imclient_libuv__poll *p = (struct imclient_libuv__poll *)h->data;
+    struct imclient_libuv *s = p->s;
+    IMCLIENT_ADAPTER_FREE(p);
+    imclient_libuv__release(s);
+}
+
+/* uv_close() has forgotten the descriptor by the time it returns; closing
+ * ours at once lets the server see the connection end now, not at the
+ * loop's next turn. */
+static inline void imclient_libuv__unwatch(struct imclient_libuv *s)
+{
+    struct imclient_libuv__poll *p = s->poll;
+    if (!p)
+        return;
+    uv_close((uv_handle_t *)&p->handle, imclient_libuv__poll_closed);
+    close(p->dup);
+    s->poll = NULL;
+    s->fd = -1;
+    s->polling = 0;
+}
+
+static inline int imclient_libuv__watch(struct imclient_libuv *s, int fd)
+{
+    struct imclient_libuv__poll *p =
+        (struct imclient_libuv__poll *)IMCLIENT_ADAPTER_CALLOC(1, sizeof *p);
+    if (!p)
+        return -1;
+    p->dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (p->dup < 0 || uv_poll_init(s->loop, &p->handle, p->dup) != 0) {
+        if (p->dup >= 0)
+            close(p->dup);
+        IMCLIENT_ADAPTER_FREE(p);
+        return -1;
+    }
+    p->handle.data = p;
+    p->s = s;
+    s->poll = p;
+    s->fd = fd;
+    s->polling = 0;
+    s->refs++;
+    return 0;
+}
+
 static inline void imclient_libuv__close(struct imclient_libuv *s)
 {
+    imclient_libuv__unwatch(s);
     if (s->closing)
         return;
     s->closing = 1;
-    uv_close((uv_handle_t *)&s->poll, imclient_libuv__closed);
     uv_close((uv_handle_t *)&s->timer, imclient_libuv__closed);
     uv_close((uv_handle_t *)&s->prepare, imclient_libuv__closed);
 }
@@ -92,14 +157,14 @@ static inline void imclient_libuv__close(struct imclient_libuv *s)
  * later phase of the loop. */
 static inline void imclient_libuv__handle(struct imclient_libuv *s, int events)
 {
-    /* -1: closed, and maybe freed; either way the socket is gone. */
+    /* -1: closed, and maybe freed; either way its socket is closed. */
     if (imclient_handle_events(s->c, events) < 0)
         imclient_libuv__close(s);
 }
 
 static inline void imclient_libuv__on_poll(uv_poll_t *h, int status, int uvevents)
 {
-    struct imclient_libuv *s = (struct imclient_libuv *)h->data;
+    struct imclient_libuv *s = ((struct imclient_libuv__poll *)h->data)->s;
     int events = (uvevents & UV_READABLE ? IMCLIENT_EV_READ : 0) |
                  (uvevents & UV_WRITABLE ? IMCLIENT_EV_WRITE : 0);
     /* libuv has stopped the handle over a socket error; a read makes the
@@ -126,8 +191,16 @@ static inline void imclient_libuv__arm(struct imclient_libuv *s)
         imclient_libuv__close(s);
         return;
     }
+    if (fd != s->fd) {
+        imclient_libuv__unwatch(s);
+        if (imclient_libuv__watch(s, fd) != 0) {
+            imclient_libuv__close(s);
+            return;
+        }
+    }
     int uvwant = UV_READABLE | (want & IMCLIENT_EV_WRITE ? UV_WRITABLE : 0);
-    if (uvwant != s->polling && uv_poll_start(&s->poll, uvwant, imclient_libuv__on_poll) == 0)
+    if (uvwant != s->polling &&
+        uv_poll_start(&s->poll->handle, uvwant, imclient_libuv__on_poll) == 0)
         s->polling = uvwant;
     if (ms < 0) {
         uv_timer_stop(&s->timer);
@@ -137,7 +210,7 @@ static inline void imclient_libuv__arm(struct imclient_libuv *s)
      * earlier than the library's: a millisecond more keeps the timer from
      * firing just before the deadline. */
     uint64_t delay = (uint64_t)ms + (ms > 0);
-    uint64_t due = uv_now(s->timer.loop) + delay;
+    uint64_t due = uv_now(s->loop) + delay;
     /* A later deadline leaves the timer alone: firing early costs one
      * wake-up, after which it is set again; restarting it before every wait
      * of the loop would cost more. */
@@ -152,8 +225,8 @@ static inline void imclient_libuv__on_prepare(uv_prepare_t *h)
     imclient_libuv__arm((struct imclient_libuv *)h->data);
 }
 
-/* Runs as the connection is freed, before its socket closes, possibly
- * inside imclient_handle_events() called from a callback above. */
+/* Runs as the connection is freed, possibly inside imclient_handle_events()
+ * called from a callback above. */
 static inline void imclient_libuv__cleanup(void *rock)
 {
     struct imclient_libuv *s = (struct imclient_libuv *)rock;
@@ -173,15 +246,17 @@ static inline int imclient_libuv_attach(struct imclient *c, uv_loop_t *loop)
     struct imclient_libuv *s = (struct imclient_libuv *)IMCLIENT_ADAPTER_CALLOC(1, sizeof *s);
     if (!s)
         return -1;
-    if (uv_poll_init(loop, &s->poll, fd) != 0) {
+    s->loop = loop;
+    s->fd = -1;
+    if (imclient_libuv__watch(s, fd) != 0) {
         IMCLIENT_ADAPTER_FREE(s);
         return -1;
     }
     uv_timer_init(loop, &s->timer);
     uv_prepare_init(loop, &s->prepare);
-    s->poll.data = s->timer.data = s->prepare.data = s;
+    s->timer.data = s->prepare.data = s;
     s->c = c;
-    s->refs = 4;
+    s->refs += 3; /* timer, prepare, c */
     imclient_setcleanup(c, imclient_libuv__cleanup, s);
     uv_prepare_start(&s->prepare, imclient_libuv__on_prepare);
     uv_unref((uv_handle_t *)&s->prepare);
