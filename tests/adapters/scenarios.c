@@ -786,6 +786,139 @@ static void real_login_select(void)
     }
 }
 
+/* The whole non-blocking way in, on several connections to each server at
+ * once: imclient_connect_start() to "localhost", STARTTLS verified against
+ * the test CA, SCRAM-SHA-256, SELECT INBOX, LOGOUT -- each step started
+ * from the previous one's callback, all driven by the loop. */
+struct secure {
+    struct conn k;
+    const struct server *srv;
+    struct cmd select, logout;
+    int connect_result, tls_result, auth_result;
+    int connect_calls, tls_calls, auth_calls;
+    int exists, flags;
+};
+
+static struct sasl_client *scram_only[] = { &imclient_sasl_scram_sha256, NULL };
+static const char *ca_file;
+
+static const char *scram_secret(struct imclient *c, void *rock, int what, const char *mech)
+{
+    (void)c;
+    (void)mech;
+    struct secure *x = rock;
+    if (what == IMCLIENT_SECRET_AUTHNAME)
+        return x->srv->user;
+    return what == IMCLIENT_SECRET_PASSWORD ? x->srv->pass : NULL;
+}
+
+static void secure_close(struct secure *x, struct imclient *c)
+{
+    x->k.c = NULL;
+    imclient_close(c);
+}
+
+static void secure_authenticated(struct imclient *c, void *rock, int result)
+{
+    struct secure *x = rock;
+    x->auth_calls++;
+    x->auth_result = result;
+    if (result != 0) {
+        say(&x->k, "auth|%d|%s\n", result, imclient_error(c));
+        secure_close(x, c);
+        return;
+    }
+    imclient_send(c, on_finish, &x->select, "SELECT INBOX");
+}
+
+static void secure_tls(struct imclient *c, void *rock, int result)
+{
+    struct secure *x = rock;
+    x->tls_calls++;
+    x->tls_result = result;
+    if (result != 0) {
+        say(&x->k, "tls|%d|%s\n", result, imclient_error(c));
+        return; /* the connection is closed */
+    }
+    imclient_setsecretproc(c, scram_secret, x);
+    if (imclient_authenticate_start(c, scram_only, "imap", NULL, SASL_PROT_ANY,
+                                    secure_authenticated, x) != 0) {
+        say(&x->k, "auth refused|%s\n", imclient_error(c));
+        secure_close(x, c);
+    }
+}
+
+static void secure_connected(struct imclient *c, void *rock, int result)
+{
+    struct secure *x = rock;
+    x->connect_calls++;
+    x->connect_result = result;
+    if (result != 0) {
+        say(&x->k, "connect|%d|%s\n", result, imclient_error(c));
+        return;
+    }
+    if (imclient_starttls_start(c, NULL, NULL, (char *)ca_file, NULL, secure_tls, x) != 0)
+        say(&x->k, "starttls refused|%s\n", imclient_error(c));
+}
+
+static void secure_exists(struct imclient *c, void *rock, struct imclient_reply *r)
+{
+    (void)c;
+    (void)r;
+    ((struct secure *)rock)->exists++;
+}
+
+static void secure_flags(struct imclient *c, void *rock, struct imclient_reply *r)
+{
+    (void)c;
+    (void)r;
+    ((struct secure *)rock)->flags++;
+}
+
+static void real_starttls_scram_select(void)
+{
+    if (servers_missing())
+        return;
+    ca_file = getenv("IMC_CA_FILE");
+    CHECK(ca_file != NULL);
+    for (size_t si = 0; si < sizeof servers / sizeof servers[0]; si++) {
+        static struct secure x[REAL_CONNS];
+        void *loop = D->open();
+        for (int i = 0; i < REAL_CONNS; i++) {
+            struct secure *y = &x[i];
+            memset(y, 0, sizeof *y);
+            y->srv = &servers[si];
+            y->connect_result = y->tls_result = y->auth_result = -100;
+            y->logout = (struct cmd){ &y->k, "logout", 0, NULL, NULL, 1 };
+            y->select = (struct cmd){ &y->k, "select", 0, "LOGOUT", &y->logout, 0 };
+            CHECK_INT(imclient_connect_start(&y->k.c, "localhost", y->srv->port,
+                                             secure_connected, y), 0);
+            imclient_addcallback(y->k.c, "", 0, on_untagged, &y->k, "EXISTS", CALLBACK_NUMBERED,
+                                 secure_exists, y, "FLAGS", 0, secure_flags, y, NULL);
+            CHECK_INT(D->attach(y->k.c, loop), 0);
+        }
+        CHECK_INT(run_loop(loop), 0);
+        for (int i = 0; i < REAL_CONNS; i++) {
+            struct secure *y = &x[i];
+            if (!strstr(y->k.log, "select|OK|") || !strstr(y->k.log, "logout|OK|"))
+                check_fail(__FILE__, __LINE__, "%s connection %d saw:\n%s", y->srv->prefix, i,
+                           y->k.log);
+            CHECK_INT(y->connect_calls, 1);
+            CHECK_INT(y->connect_result, 0);
+            CHECK_INT(y->tls_calls, 1);
+            CHECK_INT(y->tls_result, 0);
+            CHECK_INT(y->auth_calls, 1);
+            CHECK_INT(y->auth_result, 0);
+            CHECK_INT(y->select.calls, 1);
+            CHECK_INT(y->logout.calls, 1);
+            CHECK_INT(y->exists, 1);
+            CHECK_INT(y->flags, 1);
+            CHECK(y->k.c == NULL); /* closed from LOGOUT's callback */
+        }
+        LOOP_CLEAN(loop);
+    }
+}
+
 int scenarios_main(int argc, char **argv, const struct loop_driver *driver)
 {
     D = driver;
@@ -805,6 +938,7 @@ int scenarios_main(int argc, char **argv, const struct loop_driver *driver)
         TEST(connect_start_then_login),
         TEST(connect_start_refused),
         TEST(real_login_select),
+        TEST(real_starttls_scram_select),
     };
     return check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }
