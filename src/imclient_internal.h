@@ -30,6 +30,7 @@ struct imclient {
     int close_requested;             /* imclient_close() called from a callback */
     void (*cleanup)(void *rock);     /* told when the connection is freed */
     struct imc_flow *flow;           /* STARTTLS, AUTHENTICATE, COMPRESS running */
+    int blocking_call;               /* > 0 while a blocking form starts its flow */
     void *cleanuprock;
     int exclusive;                   /* > 0 while STARTTLS/AUTHENTICATE own the stream */
     /* Added for imclient_connect_start() (connect.c): set while the
