@@ -141,7 +141,8 @@ int imclient_compress_start(struct imclient *imclient, imclient_result_proc_t *d
 int imclient_compress(struct imclient *imclient)
 {
     int result = -1;
-    if (imclient_compress_start(imclient, imc_flow_store_result, &result) < 0)
-        return -1;
-    return imc_flow_wait(imclient, &result, -1);
+    imclient->blocking_call++;
+    int r = imclient_compress_start(imclient, imc_flow_store_result, &result);
+    imclient->blocking_call--;
+    return r < 0 ? -1 : imc_flow_wait(imclient, &result, -1);
 }

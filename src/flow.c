@@ -94,3 +94,4 @@ int imc_flow_wait(struct imclient *c, const int *result, int closed)
     c->depth--;
     return imc_finish_call(c, 0) < 0 ? closed : *result;
 }
+

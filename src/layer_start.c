@@ -9,7 +9,10 @@
 const char *imc_layer_start_blocked(struct imclient *c, const char *into, char *buf,
                                     size_t buflen)
 {
-    if (c->depth > 0)
+    /* The blocking forms wait in the loop, which a callback may not run;
+     * the _start forms only queue, and may be chained from callbacks --
+     * but not from the trace, which runs while bytes are being written. */
+    if (c->depth > 0 && (c->blocking_call || c->tracing))
         return "it cannot run inside a callback";
     if (c->flow) {
         snprintf(buf, buflen, "%s is running", c->flow->name);

@@ -259,18 +259,20 @@ int imclient_starttls(struct imclient *imclient, char *cert_file, char *key_file
                       char *CAfile, char *CApath)
 {
     int result = -1;
-    if (imclient_starttls_start(imclient, cert_file, key_file, CAfile, CApath,
-                                imc_flow_store_result, &result) < 0)
-        return -1;
-    return imc_flow_wait(imclient, &result, -1);
+    imclient->blocking_call++;
+    int r = imclient_starttls_start(imclient, cert_file, key_file, CAfile, CApath,
+                                    imc_flow_store_result, &result);
+    imclient->blocking_call--;
+    return r < 0 ? -1 : imc_flow_wait(imclient, &result, -1);
 }
 
 int imclient_begintls(struct imclient *imclient, char *cert_file, char *key_file,
                       char *CAfile, char *CApath)
 {
     int result = -1;
-    if (imclient_begintls_start(imclient, cert_file, key_file, CAfile, CApath,
-                                imc_flow_store_result, &result) < 0)
-        return -1;
-    return imc_flow_wait(imclient, &result, -1);
+    imclient->blocking_call++;
+    int r = imclient_begintls_start(imclient, cert_file, key_file, CAfile, CApath,
+                                    imc_flow_store_result, &result);
+    imclient->blocking_call--;
+    return r < 0 ? -1 : imc_flow_wait(imclient, &result, -1);
 }

@@ -196,9 +196,9 @@ int imclient_authenticate_start(struct imclient *imclient, struct sasl_client **
                                 imclient_result_proc_t *done, void *rock)
 {
     struct imclient *c = imclient;
-    if (c->depth > 0) {
-        /* A nested exchange would overwrite the reply and the read buffer
-         * the callback below us is still using. */
+    if (c->depth > 0 && (c->blocking_call || c->tracing)) {
+        /* Waiting here would run the loop under a callback, overwriting
+         * the reply and the read buffer it is still using. */
         imc_explain(c, "imclient_authenticate cannot run inside a callback");
         return -1;
     }
@@ -257,8 +257,11 @@ int imclient_authenticate(struct imclient *imclient, struct sasl_client **availm
                           const char *service, const char *user, int protallowed)
 {
     int result = 1;
-    if (imclient_authenticate_start(imclient, availmech, service, user, protallowed,
-                                    imc_flow_store_result, &result) < 0)
+    imclient->blocking_call++;
+    int r = imclient_authenticate_start(imclient, availmech, service, user, protallowed,
+                                        imc_flow_store_result, &result);
+    imclient->blocking_call--;
+    if (r < 0)
         return 1;
     /* A close a callback asked for meanwhile ends with the connection. */
     return imc_flow_wait(imclient, &result, 1);

@@ -14,4 +14,11 @@ const char *realenv_var(const char *prefix, const char *what);
  * missing servers a failure. */
 int realenv_none(const char *prog);
 
+/* A Kerberos ticket for IMC_KRB5_PRINCIPAL in a private credential cache
+ * (KRB5CCNAME is set to it), for GSSAPI tests; has_ticket() says whether
+ * kinit worked; kdestroy() removes the cache. */
+void realenv_kinit(void);
+int realenv_has_ticket(void);
+void realenv_kdestroy(void);
+
 #endif

@@ -472,36 +472,6 @@ static void digest_layer(const struct server *srv, int prot)
 
 /* ---- GSSAPI --------------------------------------------------------------- */
 
-static char ccache[128]; /* FILE:... with alice's ticket, "" if kinit failed */
-
-static void get_ticket(void)
-{
-    const char *principal = getenv("IMC_KRB5_PRINCIPAL");
-    const char *pass = getenv("IMC_KRB5_PASS");
-    if (!principal || !pass || !getenv("KRB5_CONFIG"))
-        return;
-    char path[96];
-    snprintf(path, sizeof path, "/tmp/imc-auth-test-cc-%ld", (long)getpid());
-    snprintf(ccache, sizeof ccache, "FILE:%s", path);
-    setenv("KRB5CCNAME", ccache, 1);
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "kinit '%s' >/dev/null 2>&1", principal);
-    FILE *p = popen(cmd, "w");
-    int ok = p && fprintf(p, "%s\n", pass) > 0;
-    if (p && pclose(p) != 0)
-        ok = 0;
-    if (!ok || access(path, R_OK) != 0) {
-        fprintf(stderr, "kinit %s failed: GSSAPI tests will fail\n", principal);
-        ccache[0] = '\0';
-    }
-}
-
-static void drop_ticket(void)
-{
-    if (strncmp(ccache, "FILE:", 5) == 0)
-        unlink(ccache + 5);
-}
-
 /* GSSAPI to service imap on host localhost, with protallowed prot. */
 static void gssapi_layer(const struct server *srv, int prot)
 {
@@ -519,7 +489,7 @@ static void gssapi_layer(const struct server *srv, int prot)
                                   : (layers && prot != SASL_PROT_NONE)
                                         ? "SELECT+APPEND+FETCH 100 KB"
                                         : "SELECT");
-    CHECK(ccache[0] != '\0');
+    CHECK(realenv_has_ticket());
     struct conn x;
     CHECK(open_conn(&x, srv, getenv("IMC_KRB5_HOST") ? getenv("IMC_KRB5_HOST") : "localhost"));
     if (must_fail) {
@@ -559,7 +529,7 @@ static void gssapi_authzid(const struct server *srv, const char *user, int want)
     char what[48];
     snprintf(what, sizeof what, "authzid %s -> %d", user, want);
     struct row *r = row(srv, "GSSAPI", "NONE", what);
-    CHECK(ccache[0] != '\0');
+    CHECK(realenv_has_ticket());
     struct conn x;
     CHECK(open_conn(&x, srv, getenv("IMC_KRB5_HOST") ? getenv("IMC_KRB5_HOST") : "localhost"));
     CHECK_AUTH(&x, authenticate(&x, "GSSAPI", user, SASL_PROT_NONE), want);
@@ -579,11 +549,13 @@ static void gssapi_no_ticket(const struct server *srv)
     struct row *r = row(srv, "GSSAPI", "ANY", "no ticket -> 1 (local)");
     char empty[96];
     snprintf(empty, sizeof empty, "FILE:/tmp/imc-auth-test-empty-%ld", (long)getpid());
+    char *ticket = strdup(getenv("KRB5CCNAME") ? getenv("KRB5CCNAME") : "");
     setenv("KRB5CCNAME", empty, 1);
     struct conn x;
     int opened = open_conn(&x, srv, "localhost");
     int res = opened ? authenticate(&x, "GSSAPI", NULL, SASL_PROT_ANY) : -1;
-    setenv("KRB5CCNAME", ccache, 1);
+    setenv("KRB5CCNAME", ticket ? ticket : "", 1);
+    free(ticket);
     CHECK(opened);
     CHECK_X(&x, res == 1);
     CHECK_X(&x, strncmp(imclient_error(x.c), "GSSAPI: ", 8) == 0);
@@ -698,9 +670,9 @@ int main(int argc, char **argv)
     for (int s = 0; s < 2; s++)
         if (servers[s].present)
             learn_caps(&servers[s]);
-    get_ticket();
+    realenv_kinit();
     int r = check_main(argc, argv, chosen, n);
-    drop_ticket();
+    realenv_kdestroy();
     print_matrix();
     return r;
 }
