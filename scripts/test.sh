@@ -28,6 +28,17 @@ echo "== fuzz: fuzz_session, 30 s"
   fuzz/corpus/session 2>&1 | tail -1
 rm -rf "$fuzzwork"
 
+# The reply parser and IMAP URLs get 20 s each: every helper on every input,
+# and parse-build-parse round trips that must give the same bytes.
+for target in fuzz_imparse fuzz_imapurl; do
+  cmake --build build-fuzz -j"$jobs" --target "$target"
+  fuzzwork=$(mktemp -d)
+  echo "== fuzz: $target, 20 s"
+  "./build-fuzz/fuzz/$target" -max_total_time=20 -print_final_stats=0 "$fuzzwork" \
+    "fuzz/corpus/${target#fuzz_}" 2>&1 | tail -1
+  rm -rf "$fuzzwork"
+done
+
 # The servers' users (uid 65534, cyrus) must reach the folder.
 servers=$(mktemp -d /tmp/imc-servers.XXXXXX)
 chmod 755 "$servers"
