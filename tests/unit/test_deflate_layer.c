@@ -13,73 +13,25 @@
 #include <zlib.h>
 
 #include "check.h"
+#include "mocktransport.h"
 #include "transport/deflate.h"
 #include "util/buf.h"
 
 /* ---- the mock layer below ------------------------------------------------ */
 
-struct mock {
-    struct imc_transport base;
-    struct imc_buf sink;   /* everything written */
-    const char *src;       /* what reads return, then EOF or EAGAIN */
-    size_t srclen, srcpos;
-    int eof_at_end;        /* 1: 0 after src; 0: EAGAIN */
-    unsigned writes;       /* calls, to refuse every third */
-    int destroyed;
-};
-
-static ssize_t mock_read(struct imc_transport *t, char *buf, size_t len)
+/* As awkward as the top of the file says: 3-byte reads of src, then EOF
+ * (eof_at_end) or EAGAIN; 7-byte writes, every third call refused. */
+static void awkward_below(struct mock_transport *m, const char *src, size_t len, int eof_at_end)
 {
-    struct mock *m = (struct mock *)t;
-    if (m->srcpos == m->srclen) {
-        if (m->eof_at_end)
-            return 0;
-        errno = EAGAIN;
-        return -1;
-    }
-    size_t n = m->srclen - m->srcpos;
-    if (n > 3)
-        n = 3;
-    if (n > len)
-        n = len;
-    memcpy(buf, m->src + m->srcpos, n);
-    m->srcpos += n;
-    return (ssize_t)n;
-}
-
-static ssize_t mock_write(struct imc_transport *t, const char *buf, size_t len)
-{
-    struct mock *m = (struct mock *)t;
-    if (++m->writes % 3 == 0) {
-        errno = EAGAIN;
-        return -1;
-    }
-    size_t n = len > 7 ? 7 : len;
-    imc_buf_append(&m->sink, buf, n);
-    return (ssize_t)n;
-}
-
-static void mock_destroy(struct imc_transport *t)
-{
-    ((struct mock *)t)->destroyed = 1;
-}
-
-static const struct imc_transport_ops mock_ops = {
-    "mock", mock_read, mock_write, NULL, NULL, mock_destroy,
-};
-
-static void mock_init(struct mock *m, const char *src, size_t len, int eof_at_end)
-{
-    memset(m, 0, sizeof *m);
-    m->base.ops = &mock_ops;
-    m->base.fd = -1;
-    imc_buf_init(&m->sink);
-    m->src = src;
-    m->srclen = len;
+    mock_transport_init(m);
+    mock_transport_input(m, src, len);
     m->eof_at_end = eof_at_end;
+    m->read_piece = 3;
+    m->write_piece = 7;
+    m->write_eagain_every = 3;
 }
 
-static struct imc_transport *layer_on(struct mock *m)
+static struct imc_transport *layer_on(struct mock_transport *m)
 {
     char err[160];
     struct imc_transport *t = imc_deflate_new(&m->base, err, sizeof err);
@@ -166,8 +118,8 @@ static int inflate_all(const char *data, size_t len, struct imc_buf *out)
  */
 static void write_round_trip(void)
 {
-    struct mock m;
-    mock_init(&m, NULL, 0, 0);
+    struct mock_transport m;
+    awkward_below(&m, NULL, 0, 0);
     struct imc_transport *t = layer_on(&m);
     CHECK(t != NULL);
     char *data = mixed_data(MIB);
@@ -194,7 +146,7 @@ static void write_round_trip(void)
         k++;
         if (k % 2 == 0 || accepted == MIB) {
             plain.len = 0;
-            CHECK_INT(inflate_all(m.sink.data, m.sink.len, &plain), 0);
+            CHECK_INT(inflate_all(m.written.data, m.written.len, &plain), 0);
             CHECK_INT(plain.len, accepted);
             checks++;
         }
@@ -204,10 +156,10 @@ static void write_round_trip(void)
     CHECK(eagain > 0);
     CHECK(checks > 10);
     /* The mixed data compresses, but not to nothing. */
-    CHECK(m.sink.len < MIB / 2 && m.sink.len > MIB / 10);
+    CHECK(m.written.len < MIB / 2 && m.written.len > MIB / 10);
     imc_transport_destroy(t);
     CHECK(m.destroyed);
-    imc_buf_free(&m.sink);
+    mock_transport_free(&m);
     imc_buf_free(&plain);
     free(data);
 }
@@ -215,9 +167,9 @@ static void write_round_trip(void)
 /* A retried write with fewer bytes than were begun is refused. */
 static void write_retry_must_not_shrink(void)
 {
-    struct mock m;
-    mock_init(&m, NULL, 0, 0);
-    m.writes = 2; /* the first write call is refused */
+    struct mock_transport m;
+    awkward_below(&m, NULL, 0, 0);
+    m.writes = 2; /* the first write call is the third: refused */
     struct imc_transport *t = layer_on(&m);
     CHECK(t != NULL);
     CHECK_INT(imc_transport_write(t, "hello", 5), -1);
@@ -226,7 +178,7 @@ static void write_retry_must_not_shrink(void)
     CHECK_INT(errno, EINVAL);
     CHECK(strstr(t->error, "3 bytes offered after 5") != NULL);
     imc_transport_destroy(t);
-    imc_buf_free(&m.sink);
+    mock_transport_free(&m);
 }
 
 /* 1 MiB compressed by zlib in sync-flushed responses, read in pieces of
@@ -237,8 +189,8 @@ static void read_round_trip(void)
     struct imc_buf z;
     imc_buf_init(&z);
     deflate_pieces(&z, data, MIB, 30000, 6);
-    struct mock m;
-    mock_init(&m, z.data, z.len, 1);
+    struct mock_transport m;
+    awkward_below(&m, z.data, z.len, 1);
     struct imc_transport *t = layer_on(&m);
     CHECK(t != NULL);
     struct imc_buf got;
@@ -270,8 +222,8 @@ static void read_waits_mid_block(void)
     struct imc_buf z;
     imc_buf_init(&z);
     deflate_pieces(&z, text, strlen(text), 1000, 6);
-    struct mock m;
-    mock_init(&m, z.data, 4, 0); /* only part of the stream so far */
+    struct mock_transport m;
+    awkward_below(&m, z.data, 4, 0); /* only part of the stream so far */
     struct imc_transport *t = layer_on(&m);
     CHECK(t != NULL);
     char buf[64];
@@ -287,7 +239,7 @@ static void read_waits_mid_block(void)
         imc_buf_append(&got, buf, (size_t)n);
     }
     CHECK(got.len < strlen(text));
-    m.srclen = z.len;
+    m.inlen = z.len; /* the rest of the stream arrives */
     m.eof_at_end = 1;
     ssize_t n;
     while ((n = imc_transport_read(t, buf, sizeof buf)) > 0)
@@ -340,8 +292,8 @@ static void zip_bomb_stays_small(void)
     CHECK(z.len < 200 * 1024);
     long rss_before = peak_rss_kib();
 
-    struct mock m;
-    mock_init(&m, z.data, z.len, 1);
+    struct mock_transport m;
+    awkward_below(&m, z.data, z.len, 1);
     struct imc_transport *t = layer_on(&m);
     CHECK(t != NULL);
     size_t start = imc_deflate_footprint(t), most = start;
@@ -361,7 +313,7 @@ static void zip_bomb_stays_small(void)
         /* While zlib still has output, the layer says so, and the caller
          * comes back without waiting for the socket. */
         if (count < total)
-            CHECK(imc_transport_buffered(t) > 0 || m.srcpos < m.srclen);
+            CHECK(imc_transport_buffered(t) > 0 || m.inpos < m.inlen);
     }
     CHECK_INT(n, 0);
     CHECK_INT(count, total);
@@ -381,8 +333,8 @@ static void corrupt_input_fails(void)
 {
     /* 0xff: a final block of the reserved type 3. */
     static const char junk[] = "\xff\xff\xff\xff\xff\xff";
-    struct mock m;
-    mock_init(&m, junk, 6, 1);
+    struct mock_transport m;
+    awkward_below(&m, junk, 6, 1);
     struct imc_transport *t = layer_on(&m);
     CHECK(t != NULL);
     char buf[64];
@@ -399,14 +351,14 @@ static void corrupt_after_good_data(void)
     struct imc_buf z;
     imc_buf_init(&z);
     deflate_pieces(&z, "* OK fine\r\n", 11, 100, 6);
-    struct mock m;
+    struct mock_transport m;
     struct imc_buf all;
     imc_buf_init(&all);
     imc_buf_append(&all, z.data, z.len);
     /* After a sync flush the stream is byte-aligned: this starts a block
      * of the reserved type. */
     imc_buf_append(&all, "\xff\xff", 2);
-    mock_init(&m, all.data, all.len, 1);
+    awkward_below(&m, all.data, all.len, 1);
     struct imc_transport *t = layer_on(&m);
     CHECK(t != NULL);
     char buf[64];
@@ -427,8 +379,8 @@ static void corrupt_after_good_data(void)
 
 static void eof_below_is_eof(void)
 {
-    struct mock m;
-    mock_init(&m, NULL, 0, 1);
+    struct mock_transport m;
+    awkward_below(&m, NULL, 0, 1);
     struct imc_transport *t = layer_on(&m);
     CHECK(t != NULL);
     char buf[64];
@@ -445,8 +397,8 @@ static void unread_comes_first(void)
     imc_buf_init(&z);
     deflate_pieces(&z, "* 1 EXISTS\r\n* 2 EXISTS\r\n", 24, 12, 6);
     size_t split = z.len / 2;
-    struct mock m;
-    mock_init(&m, z.data + split, z.len - split, 1);
+    struct mock_transport m;
+    awkward_below(&m, z.data + split, z.len - split, 1);
     struct imc_transport *t = layer_on(&m);
     CHECK(t != NULL);
     CHECK_INT(imc_deflate_held(t), 0);
@@ -487,8 +439,8 @@ static void data_after_stream_end(void)
     z.len = 256 - d.avail_out;
     deflateEnd(&d);
     imc_buf_append(&z, "junk", 4);
-    struct mock m;
-    mock_init(&m, z.data, z.len, 1);
+    struct mock_transport m;
+    awkward_below(&m, z.data, z.len, 1);
     struct imc_transport *t = layer_on(&m);
     CHECK(t != NULL);
     char buf[64];
