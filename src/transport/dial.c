@@ -309,10 +309,11 @@ int imc_dial_step(struct imc_dial *d, char *err, size_t errlen)
         for (int i = 0; i < n; i++) {
             int fd = ev[i].data.fd;
             if (fd == d->timerfd) {
+                /* Clears its readiness; EAGAIN (re-armed since it fired)
+                 * leaves nothing to clear. */
                 uint64_t expirations;
-                if (read(fd, &expirations, sizeof expirations) < 0) {
-                    /* EAGAIN: re-armed since it fired; nothing to clear. */
-                }
+                ssize_t got = read(fd, &expirations, sizeof expirations);
+                (void)got;
             } else if (fd == d->sock) {
                 sock_events = ev[i].events;
             } else if (d->res) {
