@@ -45,7 +45,9 @@ static int refuse_unsafe_start(struct imclient *c)
 static int deliver_held(struct imclient *c)
 {
     while (c->transport && imc_deflate_held(c->transport)) {
-        ssize_t n = imc_transport_read(c->transport, c->readbuf, c->readcap);
+        size_t cap;
+        char *buf = imc_read_buffer(c, &cap);
+        ssize_t n = imc_transport_read(c->transport, buf, cap);
         if (n < 0 && errno == EAGAIN)
             break;
         if (n <= 0) {
@@ -53,8 +55,8 @@ static int deliver_held(struct imclient *c)
             return -1;
         }
         c->last_read = (size_t)n;
-        imc_trace(c, 'S', c->readbuf, (size_t)n);
-        if (imc_feed(c, c->readbuf, (size_t)n) < 0)
+        imc_trace(c, 'S', buf, (size_t)n);
+        if (imc_feed(c, buf, (size_t)n) < 0)
             return -1;
     }
     return c->transport ? 0 : -1;

@@ -119,7 +119,10 @@ int imc_handle(struct imclient *c, int events)
     /* The reply a flow waited for may have come; or the connection died
      * under it, and it must end. */
     imc_flow_poke(c);
-    return c->transport ? r : -1;
+    if (!c->transport)
+        return -1;
+    imc_trim(c);
+    return r;
 }
 
 int imclient_wants(struct imclient *imclient, int *fd, int *timeout_ms)

@@ -15,7 +15,6 @@
 #include "flow.h"
 #include "transport/socket.h"
 
-#define READ_CHUNK (64 * 1024)
 /* imclient_close() gives queued output (a LOGOUT) at most this long. */
 #define CLOSE_FLUSH_MS 2000
 

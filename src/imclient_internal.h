@@ -48,6 +48,12 @@ int imc_finish_call(struct imclient *c, int result);
 
 /* ---- io.c ---- */
 
+#define IMC_READ_CHUNK (64 * 1024)
+/* The buffer reads go into, made when needed; *cap gets its size. */
+char *imc_read_buffer(struct imclient *c, size_t *cap);
+/* Between events: let go of buffers an idle connection does not need. */
+void imc_trim(struct imclient *c);
+
 /* Close the socket once the session has failed; EOF has been delivered. */
 void imc_drop_transport(struct imclient *c);
 /* Read once (and what layers still hold), feed the session, then write

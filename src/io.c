@@ -8,7 +8,10 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "cyrus/xmalloc.h"
 
 void imc_drop_transport(struct imclient *c)
 {
@@ -107,11 +110,36 @@ int imc_flush(struct imclient *c)
     return c->transport ? 0 : -1;
 }
 
+/* The read buffer exists only while reading, or while a layer switch
+ * keeps the bytes that followed a paused reply in it: ten thousand idle
+ * connections need not hold 64 KiB each. */
+char *imc_read_buffer(struct imclient *c, size_t *cap)
+{
+    if (!c->readbuf) {
+        c->readbuf = xmalloc(IMC_READ_CHUNK);
+        c->readcap = IMC_READ_CHUNK;
+    }
+    *cap = c->readcap;
+    return c->readbuf;
+}
+
+void imc_trim(struct imclient *c)
+{
+    if (c->session.paused)
+        return;
+    free(c->readbuf);
+    c->readbuf = NULL;
+    c->readcap = 0;
+    imc_session_trim(&c->session);
+}
+
 /* Read once and hand the bytes to the session (which runs callbacks).
  * Returns 1 after a read, 0 when nothing was there, -1 on failure. */
 static int read_some(struct imclient *c)
 {
-    ssize_t n = imc_transport_read(c->transport, c->readbuf, c->readcap);
+    size_t cap;
+    char *buf = imc_read_buffer(c, &cap);
+    ssize_t n = imc_transport_read(c->transport, buf, cap);
     if (n < 0 && errno == EAGAIN)
         return 0;
     if (n <= 0) {
@@ -125,8 +153,8 @@ static int read_some(struct imclient *c)
     c->last_activity = imc_now_ms();
     c->greeted = 1;
     c->last_read = (size_t)n;
-    imc_trace(c, 'S', c->readbuf, (size_t)n);
-    return imc_feed(c, c->readbuf, (size_t)n) < 0 ? -1 : 1;
+    imc_trace(c, 'S', buf, (size_t)n);
+    return imc_feed(c, buf, (size_t)n) < 0 ? -1 : 1;
 }
 
 int imc_read_once(struct imclient *c)

@@ -28,12 +28,14 @@ void imc_switch_plain(struct imclient *c)
 static void deliver_held(struct imclient *c)
 {
     while (c->transport && imc_sasl_layer_held(c->transport) > 0) {
-        ssize_t n = imc_transport_read(c->transport, c->readbuf, c->readcap);
+        size_t cap;
+        char *buf = imc_read_buffer(c, &cap);
+        ssize_t n = imc_transport_read(c->transport, buf, cap);
         if (n <= 0)
             return;
         c->last_read = (size_t)n;
-        imc_trace(c, 'S', c->readbuf, (size_t)n);
-        if (imc_feed(c, c->readbuf, (size_t)n) < 0)
+        imc_trace(c, 'S', buf, (size_t)n);
+        if (imc_feed(c, buf, (size_t)n) < 0)
             return;
     }
 }

@@ -168,3 +168,9 @@ size_t imc_framer_next(struct imc_framer *f, const char *in, size_t len,
     f->partial.len = 0;
     return finish_line(f, f->partial.data, n, eol, out, used);
 }
+
+void imc_framer_trim(struct imc_framer *f)
+{
+    if (f->partial.len == 0)
+        imc_buf_free(&f->partial);
+}

@@ -57,6 +57,8 @@ void imc_framer_setlimits(struct imc_framer *f, size_t max_line, uint64_t max_li
 size_t imc_framer_next(struct imc_framer *f, const char *in, size_t len,
                        struct imc_frame *out);
 const char *imc_framer_error(const struct imc_framer *f);
+/* Between lines: give the partial-line buffer back. */
+void imc_framer_trim(struct imc_framer *f);
 
 /* The line just returned ended in "{n}" that is text, not a literal header
  * (the caller knows the grammar): read the next bytes as a new response. */

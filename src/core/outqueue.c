@@ -216,6 +216,13 @@ uint64_t imc_outq_cancel(struct imc_outq *q, uint64_t tag, uint64_t *fromp)
     return cut;
 }
 
+void imc_outq_trim(struct imc_outq *q)
+{
+    q->base += q->buf.len;
+    q->head = 0;
+    imc_buf_free(&q->buf);
+}
+
 size_t imc_outq_pending(const struct imc_outq *q)
 {
     return q->buf.len - q->head;

@@ -76,6 +76,9 @@ void imc_outq_secret(struct imc_outq *q, uint64_t from, uint64_t to);
  * copy of them with each secret run replaced by "[redacted]". */
 int imc_outq_redact(const struct imc_outq *q, size_t n, struct imc_buf *out);
 
+/* Nothing queued: give the buffer back (its offsets carry on). */
+void imc_outq_trim(struct imc_outq *q);
+
 /* Bytes still queued, sendable or not. */
 size_t imc_outq_pending(const struct imc_outq *q);
 

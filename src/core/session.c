@@ -101,6 +101,15 @@ size_t imc_session_inflight(const struct imc_session *s)
     return s->pending.count;
 }
 
+void imc_session_trim(struct imc_session *s)
+{
+    if (s->resp == IMC_RESP_NONE && !s->dispatching)
+        imc_buf_free(&s->reply);
+    if (imc_outq_pending(&s->out) == 0 && s->out.nbarriers == 0 && s->out.nsecrets == 0)
+        imc_outq_trim(&s->out);
+    imc_framer_trim(&s->framer);
+}
+
 size_t imc_session_owed(const struct imc_session *s)
 {
     return s->pending.count - (imc_session_idling(s) ? 1 : 0);

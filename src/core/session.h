@@ -100,6 +100,11 @@ void imc_session_written(struct imc_session *s, size_t n);
 /* Nonzero when bytes are queued, whether or not they may go yet. */
 int imc_session_has_output(const struct imc_session *s);
 
+/* Free the buffers that hold nothing now (the reply between responses, an
+ * empty output queue, the framer between lines): an idle connection keeps
+ * only its tables. */
+void imc_session_trim(struct imc_session *s);
+
 /* Commands waiting for their tagged reply. */
 size_t imc_session_inflight(const struct imc_session *s);
 /* The oldest of them, or NULL. */

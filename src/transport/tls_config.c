@@ -174,8 +174,10 @@ static SSL_CTX *make_ctx(const struct imc_tls_options *o, char *err, size_t errl
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
     /* A write returns once a whole record has reached the lower layer, and
      * the queue it was given may move between retries (the output buffer
-     * grows). */
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+     * grows).  An idle connection gives its record buffers (about 34 KiB)
+     * back to OpenSSL's allocator until the next record. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                              SSL_MODE_RELEASE_BUFFERS);
     /* The layer sets its own verify callback on each SSL (tls.c). */
     SSL_CTX_set_verify(ctx, o->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
     /* CAfile and CApath are not used without verification, so not checked. */
