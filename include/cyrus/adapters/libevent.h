@@ -22,6 +22,9 @@
  *   Returns 0, or -1 (c or base NULL, c already closed, out of memory,
  *   libevent refused the events).  Attach a connection once.
  *
+ * The adapter watches a duplicate of the connection's descriptor, one
+ * more descriptor per connection (see imclient_libevent__watch below).
+ *
  * When the connection ends (the server closed, a limit or a timeout, a
  * failure) its pending commands get EOF and the adapter stops watching;
  * the connection stays the application's, to read imclient_error() and
@@ -36,7 +39,9 @@
  * that no deadline is missed meanwhile, the adapter's timer never sleeps
  * longer than the connection's shortest limit (timeout_ms or
  * command_timeout_ms).  Output such a send could not write at once (a
- * large literal on a full socket) may wait for that long.
+ * large literal on a full socket) may wait for that long, and so may the
+ * adapter's duplicate of a socket such a send found broken, keeping the
+ * connection open at the TCP level until then.
  *
  * Define IMCLIENT_ADAPTER_CALLOC(n, size) and IMCLIENT_ADAPTER_FREE(p)
  * before including this header to allocate the adapter's state your way.
@@ -44,8 +49,10 @@
 #ifndef CYRUS_ADAPTERS_LIBEVENT_H
 #define CYRUS_ADAPTERS_LIBEVENT_H
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -60,33 +67,45 @@ struct imclient_libevent {
     struct imclient *c;
     struct event_base *base;
     struct event *rd, *wr, *timer;
-    evutil_socket_t fd; /* what rd and wr watch, -1: nothing */
-    int writing;        /* wr is pending */
+    int fd;      /* the library's descriptor rd and wr stand for, -1: none */
+    int dup;     /* the descriptor rd and wr watch, the adapter's own */
+    int writing; /* wr is pending */
     int busy;           /* imclient_handle_events() called from here is running */
     int freed;          /* c was freed while busy: the state goes when it returns */
 };
 
 static inline void imclient_libevent__on_event(evutil_socket_t fd, short what, void *arg);
 
-/* Stop watching the descriptor.  libevent keeps count of the events on
- * each descriptor number, so this is safe even when the library has
- * already closed the descriptor and the number has gone to another. */
+/* Closing our duplicate at once lets the server see the connection end
+ * now, not when the loop next wakes. */
 static inline void imclient_libevent__unwatch(struct imclient_libevent *s)
 {
     if (s->rd)
         event_free(s->rd);
     if (s->wr)
         event_free(s->wr);
+    if (s->dup >= 0)
+        close(s->dup);
     s->rd = s->wr = NULL;
-    s->fd = -1;
+    s->fd = s->dup = -1;
     s->writing = 0;
 }
 
-static inline int imclient_libevent__watch(struct imclient_libevent *s, evutil_socket_t fd)
+/* libevent counts the events on each descriptor number and tells the
+ * kernel only when the count leaves or reaches zero.  The library closes
+ * its descriptor before the adapter hears of it (a failure, a finished
+ * connection attempt), and a callback may meanwhile open a socket that
+ * takes the number: watched directly, that socket would be counted as
+ * already known and never reach the kernel.  A duplicate keeps the number
+ * ours until we let go of it. */
+static inline int imclient_libevent__watch(struct imclient_libevent *s, int fd)
 {
-    s->rd = event_new(s->base, fd, EV_READ | EV_PERSIST, imclient_libevent__on_event, s);
-    s->wr = event_new(s->base, fd, EV_WRITE | EV_PERSIST, imclient_libevent__on_event, s);
+    s->dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (s->dup < 0)
+        return -1;
     s->fd = fd;
+    s->rd = event_new(s->base, s->dup, EV_READ | EV_PERSIST, imclient_libevent__on_event, s);
+    s->wr = event_new(s->base, s->dup, EV_WRITE | EV_PERSIST, imclient_libevent__on_event, s);
     if (!s->rd || !s->wr || event_add(s->rd, NULL) != 0) {
         imclient_libevent__unwatch(s);
         return -1;
@@ -164,8 +183,8 @@ static inline void imclient_libevent__on_event(evutil_socket_t fd, short what, v
         imclient_libevent__free(s);
         return;
     }
-    /* Closed but not freed: its socket is already gone, and c belongs to
-     * the application, which will close it. */
+    /* Closed but not freed: the library has closed its socket, and c
+     * belongs to the application, which will close it. */
     if (r < 0) {
         imclient_libevent__stop(s);
         return;
@@ -200,6 +219,7 @@ static inline int imclient_libevent_attach(struct imclient *c, struct event_base
         return -1;
     s->c = c;
     s->base = base;
+    s->fd = s->dup = -1;
     s->timer = evtimer_new(base, imclient_libevent__on_event, s);
     if (!s->timer || imclient_libevent__watch(s, fd) != 0) {
         imclient_libevent__free(s);
