@@ -689,6 +689,62 @@ static void connect_start_refused(void)
     LOOP_CLEAN(loop);
 }
 
+/* Retrying from the failed attempt's own callback: the library has closed
+ * the attempt's descriptor just before, so the new attempt's descriptor
+ * takes its number while the adapter still watches the old one. */
+struct retry {
+    struct dialing first, second;
+    struct cmd noop;
+    struct fakeserver *fs;
+    void *loop;
+    int fd_first, fd_second;
+};
+
+static void retry_connected(struct imclient *c, void *rock, int result)
+{
+    struct retry *r = rock;
+    int ms;
+    r->first.result = result;
+    r->first.calls++;
+    imclient_close(c);
+    if (imclient_connect_start(&r->second.k.c, "127.0.0.1", fake_port(r->fs), connected,
+                               &r->second) != 0)
+        return;
+    imclient_wants(r->second.k.c, &r->fd_second, &ms);
+    imclient_addcallback(r->second.k.c, "", 0, on_untagged, &r->second.k, NULL);
+    if (D->attach(r->second.k.c, r->loop) == 0)
+        imclient_send(r->second.k.c, on_finish, &r->noop, "NOOP");
+}
+
+static void retry_from_failed_attempt(void)
+{
+    static struct retry r;
+    memset(&r, 0, sizeof r);
+    char port[16];
+    int lfd = listen_loopback(1, port, sizeof port);
+    CHECK(lfd >= 0);
+    close(lfd);
+    r.fs = fake_start(FAKE(
+        F_SEND("* OK again\r\n"),
+        F_EXPECT("1 NOOP\r\n"),
+        F_SEND("1 OK\r\n"),
+        F_CLOSE()));
+    r.loop = D->open();
+    r.noop = (struct cmd){ &r.second.k, "noop", 0, NULL, NULL, 0 };
+    int ms;
+    CHECK_INT(imclient_connect_start(&r.first.k.c, "127.0.0.1", port, retry_connected, &r), 0);
+    imclient_wants(r.first.k.c, &r.fd_first, &ms);
+    CHECK_INT(D->attach(r.first.k.c, r.loop), 0);
+    CHECK_INT(run_loop(r.loop), 0);
+    CHECK_INT(r.first.result, ECONNREFUSED);
+    CHECK_INT(r.fd_second, r.fd_first); /* else the case was not made */
+    CHECK_STR(r.second.k.log, "connected|0\nu|OK|-1|again\nnoop|OK|-1|\n");
+    imclient_close(r.second.k.c);
+    SERVER_OK(r.fs);
+    fake_free(r.fs);
+    LOOP_CLEAN(r.loop);
+}
+
 /* ---- real servers -------------------------------------------------------- */
 
 struct server {
@@ -937,6 +993,7 @@ int scenarios_main(int argc, char **argv, const struct loop_driver *driver)
         TEST(reconnect_after_eof),
         TEST(connect_start_then_login),
         TEST(connect_start_refused),
+        TEST(retry_from_failed_attempt),
         TEST(real_login_select),
         TEST(real_starttls_scram_select),
     };
