@@ -431,6 +431,36 @@ static void streamed_literals(void)
     imc_buf_free(&streamed);
 }
 
+/* ---- the continuation hook AUTHENTICATE relies on ------------------------ */
+
+static int refuse_with_reason(void *rock, const char *text, size_t len)
+{
+    struct imc_session *s = rock;
+    (void)text;
+    (void)len;
+    imc_session_explain(s, "my reason");
+    return -1;
+}
+
+/* A hook that sets s->error and returns -1, as session.h documents, keeps
+ * its reason: dispatch_continuation() in core/session.c once failed the
+ * session with imc_session_fail(s, "%s", s->error), which formats the
+ * buffer into itself (overlapping vsnprintf; glibc leaves ""). */
+static void continuation_hook_reason_kept(void)
+{
+    struct imc_session s;
+    imc_session_init(&s, NULL);
+    imc_session_set_continuation(&s, refuse_with_reason, &s);
+    CHECK_INT(imc_session_sendf(&s, NULL, NULL, "AUTHENTICATE X"), 0);
+    size_t len;
+    imc_session_output(&s, &len);
+    imc_session_written(&s, len);
+    imc_session_feed(&s, "+ x\r\n", 5);
+    CHECK(s.failed);
+    CHECK_STR(s.error, "my reason");
+    imc_session_free(&s);
+}
+
 int main(int argc, char **argv)
 {
     static const struct check_test tests[] = {
@@ -442,7 +472,7 @@ int main(int argc, char **argv)
         TEST(refused_command_reports_bad), TEST(reply_limit),
         TEST(unwatched_replies_are_not_buffered), TEST(any_split_same_result),
         TEST(pause_after_tag_leaves_rest_unread), TEST(keywords_ignore_the_locale),
-        TEST(streamed_literals),
+        TEST(streamed_literals), TEST(continuation_hook_reason_kept),
     };
     int r = check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
     imc_buf_free(&logbuf);
