@@ -1,9 +1,10 @@
 /*
- * Hostile and broken servers against the public API (ADVERSARIAL.md D, E,
- * #4, #7, #9, #38): what the application sees through imclient(3) when a
- * scripted server misbehaves.  Every failure must close the connection with
- * a readable reason, give each pending command EOF exactly once, make later
- * events return -1 and later sends complete with EOF at once; everything a
+ * Hostile and broken servers against the public API (broken replies,
+ * resource exhaustion, bad greetings and tags, what reaches the server):
+ * what the application sees through imclient(3) when a scripted server
+ * misbehaves.  Every failure must close the connection with a readable
+ * reason, give each pending command EOF exactly once, make later events
+ * return -1 and later sends complete with EOF at once; everything a
  * server may legally (or harmlessly) send arrives byte for byte and leaves
  * the connection usable.  Memory bounds are read from the session inside
  * the connection.
@@ -80,7 +81,7 @@ static struct fake_step step_send(const char *p, size_t n, int slow)
     return st;
 }
 
-/* ---- #9, #7, #4: greetings and tags ------------------------------------ */
+/* ---- greetings and tags ------------------------------------------------ */
 
 /* Greetings that are not IMAP: closed with a reason before anything of
  * theirs reaches a callback; the command the application already sent gets
@@ -144,7 +145,7 @@ static void bye_greeting(void)
     CLOSE_AND_FINISH(c, fs);
 }
 
-/* #7: a tagged OK before the client wrote anything, with nothing pending. */
+/* A tagged OK before the client wrote anything, with nothing pending. */
 static void early_tagged_ok(void)
 {
     reset();
@@ -164,8 +165,9 @@ static void early_tagged_ok(void)
     fake_free(fs);
 }
 
-/* #7 with a command queued behind a literal that waits for "+": its tag is
- * not in flight, and neither its bytes nor the literal ever go out. */
+/* An early tagged OK with a command queued behind a literal that waits
+ * for "+": its tag is not in flight, and neither its bytes nor the
+ * literal ever go out. */
 static void tagged_ok_for_unsent_command(void)
 {
     reset();
@@ -189,7 +191,7 @@ static void tagged_ok_for_unsent_command(void)
     fake_free(fs);
 }
 
-/* #4: BAD to the command, then completions for tags never issued. */
+/* BAD to the command, then completions for tags never issued. */
 static void pipelined_completions(void)
 {
     for (int slow = 0; slow < 2; slow++) {
@@ -448,9 +450,9 @@ static void odd_replies_arrive_exactly(void)
     }
 }
 
-/* ---- E. resource exhaustion -------------------------------------------- */
+/* ---- resource exhaustion ----------------------------------------------- */
 
-/* #32: a line that never ends, 1 MiB of it in 64 KiB writes against a 4 KiB
+/* A line that never ends, 1 MiB of it in 64 KiB writes against a 4 KiB
  * limit: the client stops at the limit, holding about that much. */
 static void endless_line(void)
 {
@@ -480,7 +482,7 @@ static void endless_line(void)
     fake_free(fs);
 }
 
-/* #34: a million "* 1 EXISTS" with a command pending and no callback: not
+/* A million "* 1 EXISTS" with a command pending and no callback: not
  * stored at all, and the command completes afterwards.  With a callback,
  * each one arrives. */
 static int exists_calls;
@@ -533,7 +535,7 @@ static void untagged_flood(void)
     free(flood);
 }
 
-/* #34: a server that floods untagged replies and never completes the
+/* A server that floods untagged replies and never completes the
  * command is never silent, so only the command deadline can end it: the
  * pending command gets EOF once and the reason names it. */
 static void flood_meets_command_deadline(void)
@@ -571,7 +573,7 @@ static void flood_meets_command_deadline(void)
     free(chunk);
 }
 
-/* #31: 100 000 one-byte literals in one reply, and a 1 MiB literal in
+/* 100 000 one-byte literals in one reply, and a 1 MiB literal in
  * small writes: both arrive whole and exact, and the connection goes on. */
 static struct imc_buf expect_text;
 static int text_ok, text_calls;
@@ -662,7 +664,7 @@ static void many_literals_and_a_big_one(void)
     imc_buf_free(&expect_text);
 }
 
-/* #33: a million '(' is one line of text for the library: delivered under
+/* A million '(' is one line of text for the library: delivered under
  * the default line limit, refused under a smaller one. */
 static void deep_nesting(void)
 {
@@ -711,7 +713,7 @@ static void deep_nesting(void)
     imc_buf_free(&expect_text);
 }
 
-/* ---- #35: slow and silent servers ------------------------------------------ */
+/* ---- slow and silent servers ---------------------------------------------- */
 
 /* A server that accepts and never greets: the wait for the greeting is
  * bounded by the same limit as a command's, so even a caller with nothing
@@ -888,7 +890,7 @@ static void reentrant_event_loop_from_callback(void)
     fake_free(fs);
 }
 
-/* ---- #38: what reaches the server ------------------------------------------ */
+/* ---- what reaches the server ---------------------------------------------- */
 
 static void outgoing_injection(void)
 {

@@ -1,10 +1,10 @@
 /*
  * imclient_starttls() and imclient_begintls() against tlsfake, a scripted
- * server that switches to TLS at a step.  The hostile cases follow
- * ADVERSARIAL.md (A: STARTTLS refused, ignored or answered wrongly; B:
- * bytes injected around the OK; C 13/14: untagged data before TLS), then
- * certificates refused and accepted, and the TLS session itself: exact
- * bytes both ways, a large response, a stalled handshake.
+ * server that switches to TLS at a step.  The hostile cases come first
+ * (STARTTLS refused, ignored or answered wrongly; bytes injected around the
+ * OK; untagged data before TLS), then certificates refused and accepted,
+ * and the TLS session itself: exact bytes both ways, a large response, a
+ * stalled handshake.
  *
  * A failure must leave the connection closed with a readable reason, and
  * the server must have received nothing after STARTTLS in the clear.
@@ -134,9 +134,9 @@ static void expect_refusal(struct tlsfake *fs, int timeout_ms, const char *error
     tlsfake_free(fs);
 }
 
-/* ---- A. STARTTLS refused, ignored or answered wrongly ------------------ */
+/* ---- STARTTLS refused, ignored or answered wrongly --------------------- */
 
-static void a1_server_ignores_starttls(void)
+static void server_ignores_starttls(void)
 {
     /* No STARTTLS capability, and no answer to the command: time out. */
     expect_refusal(serve("good.pem", TLSFAKE(T_SEND("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n"),
@@ -149,14 +149,14 @@ static void a1_server_ignores_starttls(void)
                    0, "STARTTLS failed: connection closed by localhost", "1 STARTTLS\r\n");
 }
 
-static void a2_unknown_command(void)
+static void starttls_unknown_command(void)
 {
     expect_refusal(serve("good.pem", TLSFAKE(T_SEND("* OK ready\r\n"), T_EXPECT("1 STARTTLS\r\n"),
                                              T_SEND("1 BAD unknown command.\r\n"))),
                    0, "STARTTLS refused by localhost: BAD unknown command.", "1 STARTTLS\r\n");
 }
 
-static void a3_no(void)
+static void starttls_refused_with_no(void)
 {
     expect_refusal(serve("good.pem", TLSFAKE(T_SEND(GREETING), T_EXPECT("1 STARTTLS\r\n"),
                                              T_SEND("1 NO do not begin TLS now.\r\n"))),
@@ -172,7 +172,7 @@ static void a3_no(void)
                    0, "STARTTLS refused by localhost: NO", "1 STARTTLS\r\n");
 }
 
-static void a4_bad_with_pipelined_tags(void)
+static void bad_with_pipelined_tags(void)
 {
     expect_refusal(serve("good.pem", TLSFAKE(T_SEND(GREETING), T_EXPECT("1 STARTTLS\r\n"),
                                              T_SEND("1 BAD currently unavailable\r\n"
@@ -186,7 +186,7 @@ static void a4_bad_with_pipelined_tags(void)
                    "1 STARTTLS\r\n");
 }
 
-static void a5_continuation(void)
+static void continuation_instead_of_reply(void)
 {
     expect_refusal(serve("good.pem", TLSFAKE(T_SEND(GREETING), T_EXPECT("1 STARTTLS\r\n"),
                                              T_SEND("+ continue with something.\r\n"))),
@@ -197,7 +197,7 @@ static void a5_continuation(void)
                    0, "STARTTLS failed: the server asked for more", "1 STARTTLS\r\n");
 }
 
-static void a6_unknown_status(void)
+static void unknown_status(void)
 {
     static const char *const replies[] = { "1 PREAUTH hi\r\n", "1 XYZ\r\n", "1 OKAY go\r\n",
                                            "1\r\n", "1 ok\r\n" };
@@ -221,7 +221,7 @@ static void a6_unknown_status(void)
 }
 
 /* The tagged OK arrives before STARTTLS was written. */
-static void a7_early_tagged_ok(void)
+static void early_tagged_ok(void)
 {
     /* Read before the command exists: not in flight, the connection closes
      * and STARTTLS can only fail. */
@@ -256,7 +256,7 @@ static void a7_early_tagged_ok(void)
                    0, "TLS handshake with localhost failed", NULL);
 }
 
-static void a8_preauth(void)
+static void preauth(void)
 {
     static const char *const greetings[] = {
         "* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] IMAP server ready.\r\n",
@@ -287,7 +287,7 @@ static void a8_preauth(void)
                    0, "TLS handshake with localhost failed", NULL);
 }
 
-static void a9_bad_greetings(void)
+static void bad_greetings(void)
 {
     static const char *const greetings[] = {
         "1Gdo00V4 wFaIW2WP\r\n",
@@ -321,9 +321,9 @@ static void a9_bad_greetings(void)
     CHECK_STR(log_text(), "u|BYE|-1|X0n0fCj9\nafter|EOF|-1|\n");
 }
 
-/* ---- B. bytes around the OK ---------------------------------------------- */
+/* ---- bytes around the OK ------------------------------------------------- */
 
-static void b10_suffix_injection_same_segment(void)
+static void suffix_injection_same_segment(void)
 {
     expect_refusal(serve("good.pem", TLSFAKE(T_SEND(GREETING), T_EXPECT("1 STARTTLS\r\n"),
                                              T_SEND("1 OK begin TLS now.\r\n"
@@ -346,7 +346,7 @@ static void b10_suffix_injection_same_segment(void)
 
 /* The injection in a second segment reaches the client after its
  * ClientHello went out: the handshake reads it, and fails. */
-static void b10_suffix_injection_second_segment(void)
+static void suffix_injection_second_segment(void)
 {
     static const char *const tails[] = {
         "* CAPABILITY IMAP4REV1 AUTH=PLAIN AUTH=LOGIN\r\n2 OK capability done.\r\n",
@@ -383,7 +383,7 @@ static void b10_suffix_injection_second_segment(void)
 
 /* An ALERT before the OK is delivered before TLS; nothing of it reaches
  * the TLS session.  One after the handshake is delivered after it. */
-static void b11_prefix_alert(void)
+static void prefix_alert(void)
 {
     reset();
     struct tlsfake *fs = serve("good.pem", TLSFAKE(
@@ -407,7 +407,7 @@ static void b11_prefix_alert(void)
     tlsfake_free(fs);
 }
 
-/* ---- C 13/14: untagged data before the OK ------------------------------ */
+/* ---- untagged data before the OK ---------------------------------------- */
 
 struct before {
     const char *sent;   /* before "1 OK" */
@@ -431,7 +431,7 @@ static const struct before befores[] = {
     { "* CAPABILITY IDLE\r\n", "u|CAPABILITY|-1|IDLE\n" },
 };
 
-static void c13_untagged_before_ok(void)
+static void untagged_before_ok(void)
 {
     for (size_t i = 0; i < sizeof befores / sizeof befores[0]; i++) {
         for (int slow = 0; slow < 2; slow++) {
@@ -467,7 +467,7 @@ static void c13_untagged_before_ok(void)
 
 /* A reply left half read when the OK comes (here the OK is inside a
  * literal): the STARTTLS reply never arrives, and the wait is bounded. */
-static void c13_partial_reply_before_ok(void)
+static void partial_reply_before_ok(void)
 {
     expect_refusal(serve("good.pem", TLSFAKE(T_SEND(GREETING), T_EXPECT("1 STARTTLS\r\n"),
                                              T_SEND("* 1 FETCH (BODY[] {100}\r\n"
@@ -478,7 +478,7 @@ static void c13_partial_reply_before_ok(void)
 
 /* LITERAL+ learnt before TLS is forgotten: after the handshake a literal
  * waits for "+" again (RFC 3501 6.2.1). */
-static void c14_capabilities_forgotten(void)
+static void capabilities_forgotten(void)
 {
     reset();
     struct tlsfake *fs = serve("good.pem", TLSFAKE(
@@ -1027,21 +1027,21 @@ int main(int argc, char **argv)
         return 1;
     static const struct check_test tests[] = {
         TEST(havetls),
-        TEST(a1_server_ignores_starttls),
-        TEST(a2_unknown_command),
-        TEST(a3_no),
-        TEST(a4_bad_with_pipelined_tags),
-        TEST(a5_continuation),
-        TEST(a6_unknown_status),
-        TEST(a7_early_tagged_ok),
-        TEST(a8_preauth),
-        TEST(a9_bad_greetings),
-        TEST(b10_suffix_injection_same_segment),
-        TEST(b10_suffix_injection_second_segment),
-        TEST(b11_prefix_alert),
-        TEST(c13_untagged_before_ok),
-        TEST(c13_partial_reply_before_ok),
-        TEST(c14_capabilities_forgotten),
+        TEST(server_ignores_starttls),
+        TEST(starttls_unknown_command),
+        TEST(starttls_refused_with_no),
+        TEST(bad_with_pipelined_tags),
+        TEST(continuation_instead_of_reply),
+        TEST(unknown_status),
+        TEST(early_tagged_ok),
+        TEST(preauth),
+        TEST(bad_greetings),
+        TEST(suffix_injection_same_segment),
+        TEST(suffix_injection_second_segment),
+        TEST(prefix_alert),
+        TEST(untagged_before_ok),
+        TEST(partial_reply_before_ok),
+        TEST(capabilities_forgotten),
         TEST(starttls_then_commands),
         TEST(starttls_ip_address),
         TEST(starttls_unicode_host),

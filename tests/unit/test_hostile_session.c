@@ -1,6 +1,8 @@
 /*
- * Hostile and broken servers against the sans-I/O session (ADVERSARIAL.md
- * sections D and E, the core's share of A-C, and #38).
+ * Hostile and broken servers against the sans-I/O session: replies the
+ * parser must survive, resources a server tries to exhaust, the core's
+ * share of what happens around STARTTLS and a SASL layer, and the bytes
+ * that go out.
  *
  * Most cases are scenarios: server bytes fed to a session with commands in
  * flight, described as a transcript of callbacks, the session's state and a
@@ -220,9 +222,9 @@ static int same_everywhere(const char *file, int line, const struct scen *sc,
 #define NEXT_OK(n) "wire:" #n " NOOP\\r\\n\nnext|OK|-1|\n"
 #define LATE_EOF "late|EOF|-1|\nwire:\n"
 
-/* ---- D. parser robustness ---------------------------------------------- */
+/* ---- parser robustness ------------------------------------------------- */
 
-/* #18: a status without text completes with empty text. */
+/* A status without text completes with empty text. */
 static void completion_without_text(void)
 {
     EXPECT(&((struct scen){ IN("1 NO\r\n"), .ncmds = 1 }),
@@ -236,7 +238,7 @@ static void completion_without_text(void)
            "c3|BAD|-1|\nc1|NO|-1|\nc2|OK|-1|\n=ok inflight=0\n" NEXT_OK(4));
 }
 
-/* #19: STATUS with broken contents is not the library's to judge: it is
+/* STATUS with broken contents is not the library's to judge: it is
  * delivered as sent and nothing else happens. */
 static void status_malformed(void)
 {
@@ -262,8 +264,8 @@ static void status_malformed(void)
     "=fail protocol error: literal larger than the limit of 67108864 bytes inflight=0\n" \
     LATE_EOF
 
-/* #20 and #30: a literal size beyond the limit or beyond 64 bits ends the
- * connection at its header; the bytes after it are never read as replies,
+/* A literal size beyond the limit or beyond 64 bits ends the connection
+ * at its header; the bytes after it are never read as replies,
  * and an overflow is not taken for a small number. */
 static void literal_sizes_refused_at_the_header(void)
 {
@@ -307,7 +309,7 @@ static void literal_sizes_refused_at_the_header(void)
            LATE_EOF);
 }
 
-/* #21: long fields need no fixed buffer, numbers inside replies are not
+/* Long fields need no fixed buffer, numbers inside replies are not
  * the library's to convert; the message number it does convert must fit. */
 static void long_fields_and_numbers(void)
 {
@@ -342,7 +344,7 @@ static void long_fields_and_numbers(void)
            LATE_EOF);
 }
 
-/* #22, #23, #24: response codes and sequence sets are text; nothing is
+/* Response codes and sequence sets are text; nothing is
  * expanded, stored or sized by them. */
 static void codes_and_sets_are_text(void)
 {
@@ -371,7 +373,7 @@ static void codes_and_sets_are_text(void)
     imc_session_free(&s);
 }
 
-/* #25: empty capability lists and a BAD to CAPABILITY: delivered, and the
+/* Empty capability lists and a BAD to CAPABILITY: delivered, and the
  * library sends nothing of its own accord (no retry). */
 static void empty_capability(void)
 {
@@ -381,7 +383,7 @@ static void empty_capability(void)
            "c1|BAD|-1|\nc2|BAD|-1|\n=ok inflight=0\n" NEXT_OK(3));
 }
 
-/* #26: counts are passed on, never used to size anything; 0 and odd forms
+/* Counts are passed on, never used to size anything; 0 and odd forms
  * are the application's to judge. */
 static void huge_and_odd_counts(void)
 {
@@ -405,7 +407,7 @@ static void huge_and_odd_counts(void)
            "inflight=0\n" LATE_EOF);
 }
 
-/* #27: ID with a literal inside, unbalanced, NIL. */
+/* ID with a literal inside, unbalanced, NIL. */
 static void id_forms(void)
 {
     EXPECT(&((struct scen){ IN("* ID ({4}\r\nab\r\n)\r\n* ID (\r\n* ID NIL\r\n"
@@ -418,8 +420,8 @@ static void id_forms(void)
            "c1|OK|-1|\n=ok inflight=0\n" NEXT_OK(2));
 }
 
-/* #28, #29, #36: names and text are passed through byte for byte: no path,
- * shell, UTF-7 or UTF-8 processing in the library. */
+/* Names and text are passed through byte for byte: no path, shell, UTF-7
+ * or UTF-8 processing in the library. */
 static void hostile_names_verbatim(void)
 {
     EXPECT(&((struct scen){ IN("* LIST () \"/\" \"../../.ssh\"\r\n"
@@ -510,9 +512,9 @@ static void literal_forms(void)
            "u|OK|-1|1}\nu|OK|-1|{1++}\n=ok inflight=1\n" NEXT_OK(2));
 }
 
-/* ---- tags and response heads (#4, #7, #9, tagged status) ----------------- */
+/* ---- greetings, tags and tagged status -------------------------------- */
 
-/* #9: greetings that are no IMAP response end the connection with a reason
+/* Greetings that are no IMAP response end the connection with a reason
  * before anything of theirs reaches a callback. */
 static void bad_greetings(void)
 {
@@ -543,7 +545,7 @@ static void bad_greetings(void)
            "xxxxxxxxxxxxxxxxxxxxx...\" inflight=0\n" LATE_EOF);
 }
 
-/* #6 and kin: a tagged reply must be OK, NO or BAD. */
+/* A tagged reply must be OK, NO or BAD. */
 static void tagged_status_must_be_known(void)
 {
     static const char *const lines[] = {
@@ -572,7 +574,7 @@ static void tagged_status_must_be_known(void)
     }
 }
 
-/* #4, #7: a tag that is not in flight (never issued, already completed,
+/* A tag that is not in flight (never issued, already completed,
  * queued but not yet written, or not in our form) ends the connection;
  * everything pending gets EOF once, in tag order. */
 static void tags_not_in_flight(void)
@@ -588,7 +590,7 @@ static void tags_not_in_flight(void)
            "c1|BAD|-1|currently unavailable\nc2|EOF|-1|\nc3|EOF|-1|\n"
            "=fail protocol error: reply for tag 4, which is not in flight inflight=0\n"
            LATE_EOF);
-    /* Early OK for a command still in our queue (#7). */
+    /* Early OK for a command still in our queue. */
     EXPECT(&((struct scen){ IN("2 OK begin TLS now\r\n"), .ncmds = 1, .unsent = 1 }),
            "c1|EOF|-1|\nq1|EOF|-1|\n"
            "=fail protocol error: reply for tag 2, which is not in flight inflight=0\n"
@@ -733,9 +735,9 @@ static void end_of_stream_mid_reply(void)
     }
 }
 
-/* ---- E. resource exhaustion ------------------------------------------------ */
+/* ---- resource exhaustion --------------------------------------------------- */
 
-/* #30: a literal within max_literal nobody listens to is skipped without
+/* A literal within max_literal nobody listens to is skipped without
  * being stored, whatever its size; one somebody listens to is bounded by
  * max_reply as it arrives. Either way the bytes inside it stay data. */
 static void big_literals_bounded(void)
@@ -781,7 +783,7 @@ static void big_literals_bounded(void)
     teardown(&s, &wire);
 }
 
-/* #31: a 1 MiB literal trickled in: the reply buffer grows with what
+/* A 1 MiB literal trickled in: the reply buffer grows with what
  * arrived, not with what was announced; and the text comes out whole. */
 static size_t big_textlen;
 static int big_ok;
@@ -821,7 +823,7 @@ static void literal_trickle(void)
     imc_session_free(&s);
 }
 
-/* #31: one reply made of 100 000 one-byte literals, whole and byte at a
+/* One reply made of 100 000 one-byte literals, whole and byte at a
  * time: it must simply complete (linear work) and arrive exact. */
 static struct imc_buf many_want;
 static int many_ok, many_calls;
@@ -873,7 +875,7 @@ static void many_tiny_literals(void)
     imc_buf_free(&many_want);
 }
 
-/* #32: a line that never ends is cut off at max_line, holding no more than
+/* A line that never ends is cut off at max_line, holding no more than
  * that, whether it comes in pieces or at once. */
 static void endless_line(void)
 {
@@ -949,7 +951,7 @@ static void line_limit_edges(void)
     imc_buf_free(&in);
 }
 
-/* #33: nesting is not parsed, so it costs nothing: a million '(' arrive as
+/* Nesting is not parsed, so it costs nothing: a million '(' arrive as
  * text under the line limit, or hit it. */
 static size_t deep_len;
 static int deep_ok;
@@ -1003,7 +1005,7 @@ static void deep_nesting(void)
     free(in);
 }
 
-/* #34: a million untagged replies nobody listens to are not stored at all;
+/* A million untagged replies nobody listens to are not stored at all;
  * with a listener, only one at a time.  The command stays pending and
  * completes afterwards. */
 static int flood_calls;
@@ -1157,13 +1159,14 @@ static void random_streams_split_the_same(void)
     }
 }
 
-/* ---- B/C, the core's part: nothing after the reply that starts a new
- * layer is read in the old one -------------------------------------------- */
+/* ---- around a layer switch, the core's part: nothing after the reply that
+ * starts a new layer is read in the old one ------------------------------ */
 
 static void pause_stops_at_the_tagged_reply(void)
 {
-    /* #10: the suffix in the same segment, or arriving later, or cut at any
-     * point: it is left unread, byte for byte, and nothing partial stays. */
+    /* Bytes injected behind STARTTLS's OK, in the same segment, arriving
+     * later, or cut at any point: they are left unread, byte for byte, and
+     * nothing partial stays. */
     const char ok[] = "* OK [ALERT] prefix.\r\n1 OK begin TLS now.\r\n";
     const char inj[] = "* CAPABILITY IMAP4REV1 AUTH=PLAIN\r\n2 OK capability done.\r\n"
                        "* BYE close the connection please.\r\n* 1 FETCH (BODY[] {3";
@@ -1205,8 +1208,9 @@ static void pause_stops_at_the_tagged_reply(void)
     }
 }
 
-/* #12's core part: the tagged reply completing a SASL exchange, with bytes
- * after it in the same read: they are left for the security layer. */
+/* Bytes behind AUTHENTICATE's OK, the core's part: the tagged reply
+ * completing a SASL exchange, with bytes after it in the same read: they
+ * are left for the security layer. */
 static void pause_after_authenticate(void)
 {
     struct imc_session s;
@@ -1226,7 +1230,7 @@ static void pause_after_authenticate(void)
     teardown(&s, &wire);
 }
 
-/* #13, #16: untagged data before STARTTLS's reply reaches callbacks verbatim,
+/* Untagged data before STARTTLS's reply reaches callbacks verbatim,
  * including a literal that holds reply-shaped bytes, and none of it stays
  * buffered once the pause point is reached. */
 static void untagged_before_pause(void)
@@ -1355,7 +1359,7 @@ static void eof_callbacks_that_send(void)
     teardown(&s, &wire);
 }
 
-/* ---- #38: what goes out ----------------------------------------------------- */
+/* ---- what goes out --------------------------------------------------------- */
 
 static char *encode(int nonsync, const char *fmt, ...)
 {
