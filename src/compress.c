@@ -26,7 +26,7 @@
 static int refuse_unsafe_start(struct imclient *c)
 {
     if (!c->transport) {
-        imc_explain(c, "COMPRESS: the connection is closed");
+        imc_explain(c, IMCLIENT_EMISUSE, "COMPRESS: the connection is closed");
         return -1;
     }
     char buf[128];
@@ -35,7 +35,7 @@ static int refuse_unsafe_start(struct imclient *c)
                           : imc_layer_start_blocked(c, "compression", buf, sizeof buf);
     if (!why)
         return 0;
-    imc_explain(c, "COMPRESS refused: %s", why);
+    imc_explain(c, IMCLIENT_EMISUSE, "COMPRESS refused: %s", why);
     return -1;
 }
 
@@ -51,7 +51,7 @@ static int deliver_held(struct imclient *c)
         if (n < 0 && errno == EAGAIN)
             break;
         if (n <= 0) {
-            imc_fail(c, "COMPRESS: %s", n == 0 ? "connection closed" : c->transport->error);
+            imc_fail(c, IMCLIENT_EIO, "COMPRESS: %s", n == 0 ? "connection closed" : c->transport->error);
             return -1;
         }
         c->last_read = (size_t)n;
@@ -65,14 +65,14 @@ static int deliver_held(struct imclient *c)
 static int start_layer(struct imclient *c)
 {
     if (!imc_session_at_boundary(&c->session)) {
-        imc_fail(c, "COMPRESS failed: a reply was partly received when compression "
+        imc_fail(c, IMCLIENT_EPROTOCOL, "COMPRESS failed: a reply was partly received when compression "
                     "was to begin");
         return -1;
     }
     char err[160];
     struct imc_transport *t = imc_deflate_new(c->transport, err, sizeof err);
     if (!t) {
-        imc_fail(c, "COMPRESS failed: %s", err);
+        imc_fail(c, IMCLIENT_EIO, "COMPRESS failed: %s", err);
         return -1;
     }
     c->transport = t;
@@ -98,7 +98,7 @@ static int answered(struct imclient *c, struct imc_flow *f)
 {
     struct imc_status_reply *w = &((struct compress_flow *)f)->answer;
     if (!w->done) {
-        imc_fail(c, "COMPRESS failed: no reply");
+        imc_fail(c, IMCLIENT_EPROTOCOL, "COMPRESS failed: no reply");
         return -1;
     }
     if (strcmp(w->keyword, "OK") != 0) {
@@ -106,7 +106,7 @@ static int answered(struct imclient *c, struct imc_flow *f)
         imc_switch_plain(c);
         if (!c->transport)
             return -1;
-        imc_explain(c, "COMPRESS refused by %s: %s %s", c->servername, w->keyword, w->text);
+        imc_explain(c, IMCLIENT_EREFUSED, "COMPRESS refused by %s: %s %s", c->servername, w->keyword, w->text);
         return 1;
     }
     return start_layer(c);
@@ -131,7 +131,7 @@ int imclient_compress_start(struct imclient *imclient, imclient_result_proc_t *d
     c->last_activity = imc_now_ms();
     if (imc_send(c, imc_status_reply_proc, &f->answer, "COMPRESS DEFLATE") < 0) {
         if (c->transport)
-            imc_explain(c, "COMPRESS could not be sent: %s", c->session.error);
+            imc_explain(c, IMCLIENT_EMISUSE, "COMPRESS could not be sent: %s", c->session.error);
         free(f);
         return -1;
     }

@@ -19,7 +19,6 @@
 #include "imclient_internal.h"
 #include "transport/socket.h"
 
-#define READ_CHUNK (64 * 1024)
 
 struct connect_flow {
     struct imc_flow base;
@@ -35,7 +34,7 @@ static int attempt_io(struct imclient *c, struct imc_flow *f, int events)
     if (r == IMC_DIAL_MORE)
         return IMC_FLOW_MORE;
     if (r != 0) {
-        imc_fail(c, "%s", err); /* EOF to the commands queued meanwhile */
+        imc_fail(c, IMCLIENT_ECONNECT, "%s", err); /* EOF to the commands queued meanwhile */
         return r;
     }
     c->transport = imc_socket_connected(c->transport);
@@ -44,7 +43,7 @@ static int attempt_io(struct imclient *c, struct imc_flow *f, int events)
     c->last_activity = imc_now_ms();
     if (imc_socket_flush_held(c->transport) < 0) {
         int e = errno;
-        imc_fail(c, "writing to %s: %s", c->servername, strerror(e));
+        imc_fail(c, IMCLIENT_EIO, "writing to %s: %s", c->servername, strerror(e));
         return e;
     }
     return 0;
@@ -84,8 +83,6 @@ int imc_connect_start(struct imclient **imclient, const char *host, const char *
     imc_session_init(&c->session, c);
     c->transport = imc_socket_connecting_new(d);
     c->servername = xstrdup(host);
-    c->readbuf = xmalloc(READ_CHUNK);
-    c->readcap = READ_CHUNK;
     c->last_activity = imc_now_ms();
     c->ssf = -1;
     c->connecting = 1;

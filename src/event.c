@@ -21,10 +21,10 @@ int imc_wants_write(struct imclient *c)
  * command_timeout_ms, however much else the server sends meanwhile. */
 static long give_up_at(struct imclient *c)
 {
-    /* A connection being made has its own timers, inside the descriptor
-     * the loop watches (transport/dial.c); no server owes anything yet. */
-    if (c->connecting)
-        return -1;
+    /* An exchange on the socket itself (a handshake, the connection being
+     * made) has its own deadline; the server owes no reply meanwhile. */
+    if (c->flow && c->flow->wait == IMC_FLOW_WAIT_IO)
+        return c->flow->deadline;
     const struct imclient_limits *l = &c->session.limits;
     long at = -1;
     int owed = imc_session_owed(&c->session) > 0 || !c->greeted;
@@ -39,9 +39,6 @@ static long give_up_at(struct imclient *c)
         if (at < 0 || cmd_at < at)
             at = cmd_at;
     }
-    if (c->flow && c->flow->wait == IMC_FLOW_WAIT_IO && c->flow->deadline >= 0 &&
-        (at < 0 || c->flow->deadline < at))
-        at = c->flow->deadline;
     return at;
 }
 
@@ -49,7 +46,7 @@ static void fail_timed_out(struct imclient *c)
 {
     const struct imc_flow *f = c->flow;
     if (f && f->wait == IMC_FLOW_WAIT_IO && f->deadline >= 0 && imc_now_ms() >= f->deadline) {
-        imc_fail(c, "%s with %s timed out after %d ms", f->name, c->servername,
+        imc_fail(c, IMCLIENT_ETIMEOUT, "%s with %s timed out after %d ms", f->name, c->servername,
                  c->session.limits.timeout_ms);
         return;
     }
@@ -59,10 +56,10 @@ static void fail_timed_out(struct imclient *c)
         oldest = NULL;
     if (l->command_timeout_ms > 0 && oldest &&
         imc_now_ms() >= oldest->stamp + l->command_timeout_ms)
-        imc_fail(c, "timed out: command %llu got no reply from %s in %d ms",
+        imc_fail(c, IMCLIENT_ETIMEOUT, "timed out: command %llu got no reply from %s in %d ms",
                  (unsigned long long)oldest->tag, c->servername, l->command_timeout_ms);
     else
-        imc_fail(c, "timed out: no reply from %s in %d ms", c->servername, l->timeout_ms);
+        imc_fail(c, IMCLIENT_ETIMEOUT, "timed out: no reply from %s in %d ms", c->servername, l->timeout_ms);
 }
 
 int imc_wants(struct imclient *c, int *fd, int *timeout_ms)

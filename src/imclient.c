@@ -52,7 +52,7 @@ static void destroy(struct imclient *c)
     if (c->transport)
         flush_before_close(c);
     c->depth++;
-    imc_session_fail(&c->session, "connection closed by the application");
+    imc_session_failc(&c->session, IMCLIENT_ECLOSED, "connection closed by the application");
     c->depth--;
     imc_drop_transport(c);
     imc_flow_poke(c); /* a flow still running ends as lost */
@@ -131,6 +131,32 @@ void imclient_addliteralcallback(struct imclient *imclient, const char *keyword,
 const char *imclient_error(struct imclient *imclient)
 {
     return imclient->session.error;
+}
+
+int imclient_errcode(struct imclient *imclient)
+{
+    return imclient->session.errcode;
+}
+
+const char *imclient_strerror(int code)
+{
+    static const char *const names[] = {
+        [IMCLIENT_OK] = "no error",
+        [IMCLIENT_EMISUSE] = "the call is not allowed now, or its arguments are wrong",
+        [IMCLIENT_ECONNECT] = "the connection could not be made",
+        [IMCLIENT_EEOF] = "the server closed the connection",
+        [IMCLIENT_EIO] = "reading or writing failed",
+        [IMCLIENT_ETIMEOUT] = "the server did not answer in time",
+        [IMCLIENT_EPROTOCOL] = "the server broke the protocol",
+        [IMCLIENT_ELIMIT] = "the server exceeded a limit",
+        [IMCLIENT_ETLS] = "TLS failed",
+        [IMCLIENT_EAUTH] = "authentication failed",
+        [IMCLIENT_EREFUSED] = "the server refused",
+        [IMCLIENT_ECLOSED] = "the application closed the connection",
+    };
+    if (code < 0 || code >= (int)(sizeof names / sizeof names[0]) || !names[code])
+        return "unknown error code";
+    return names[code];
 }
 
 int imclient_isopen(struct imclient *imclient)

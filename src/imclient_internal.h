@@ -60,15 +60,15 @@ void imc_drop_transport(struct imclient *c);
  * what its callbacks queued.  Returns 0, or -1 if the connection failed. */
 int imc_read_once(struct imclient *c);
 /* Fail the connection: EOF to every pending command, socket closed. */
-void imc_fail(struct imclient *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void imc_fail(struct imclient *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Hand bytes to the session as a read would (callbacks run); -1 if the
  * session failed, the connection then being closed. */
 int imc_feed(struct imclient *c, const char *data, size_t len);
 /* Set the reason imclient_error() gives without failing the connection;
  * a connection that did fail keeps its own reason. */
-void imc_explain(struct imclient *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void imc_explain(struct imclient *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Show the trace procedure bytes read ('S') or written ('C'), inside the
  * callback guard. */
 void imc_trace(struct imclient *c, int direction, const char *data, size_t len);

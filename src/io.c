@@ -19,7 +19,7 @@ void imc_drop_transport(struct imclient *c)
     c->transport = NULL;
 }
 
-void imc_fail(struct imclient *c, const char *fmt, ...)
+void imc_fail(struct imclient *c, int code, const char *fmt, ...)
 {
     char msg[256];
     va_list ap;
@@ -27,7 +27,7 @@ void imc_fail(struct imclient *c, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     c->depth++;
-    imc_session_fail(&c->session, "%s", msg);
+    imc_session_failc(&c->session, code, "%s", msg);
     c->depth--;
     imc_drop_transport(c);
 }
@@ -44,14 +44,14 @@ int imc_feed(struct imclient *c, const char *data, size_t len)
     return 0;
 }
 
-void imc_explain(struct imclient *c, const char *fmt, ...)
+void imc_explain(struct imclient *c, int code, const char *fmt, ...)
 {
     char why[sizeof c->session.error];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    imc_session_explain(&c->session, "%s", why);
+    imc_session_explainc(&c->session, code, "%s", why);
 }
 
 void imc_trace(struct imclient *c, int direction, const char *data, size_t len)
@@ -103,7 +103,7 @@ int imc_flush(struct imclient *c)
         }
         if (n < 0 && errno == EAGAIN)
             return 0;
-        imc_fail(c, "writing to %s: %s", c->servername,
+        imc_fail(c, IMCLIENT_EIO, "writing to %s: %s", c->servername,
                  c->transport->error[0] ? c->transport->error : strerror(errno));
         return -1;
     }
@@ -144,9 +144,9 @@ static int read_some(struct imclient *c)
         return 0;
     if (n <= 0) {
         if (n == 0)
-            imc_fail(c, "connection closed by %s", c->servername);
+            imc_fail(c, IMCLIENT_EEOF, "connection closed by %s", c->servername);
         else
-            imc_fail(c, "reading from %s: %s", c->servername,
+            imc_fail(c, IMCLIENT_EIO, "reading from %s: %s", c->servername,
                      c->transport->error[0] ? c->transport->error : strerror(errno));
         return -1;
     }

@@ -92,7 +92,7 @@ int imclient_idle_done(struct imclient *imclient)
 {
     struct imclient *c = imclient;
     if (imc_session_idle_done(&c->session) < 0) {
-        imc_explain(c, "imclient_idle_done: no IDLE is running");
+        imc_explain(c, IMCLIENT_EMISUSE, "imclient_idle_done: no IDLE is running");
         return -1;
     }
     /* The server owes the tagged reply from now on. */

@@ -35,7 +35,8 @@ static int refuse_unsafe_start(struct imclient *c, const char *what)
 {
     if (!c->transport) {
         if (!c->session.error[0])
-            imc_session_fail(&c->session, "%s: the connection is closed", what);
+            imc_session_failc(&c->session, IMCLIENT_EMISUSE, "%s: the connection is closed",
+                              what);
         return -1;
     }
     char buf[128];
@@ -48,7 +49,7 @@ static int refuse_unsafe_start(struct imclient *c, const char *what)
         why = imc_layer_start_blocked(c, "TLS", buf, sizeof buf);
     if (!why)
         return 0;
-    imc_fail(c, "%s refused: %s", what, why);
+    imc_fail(c, IMCLIENT_EMISUSE, "%s refused: %s", what, why);
     return -1;
 }
 
@@ -92,11 +93,11 @@ static int check_answer(struct imclient *c, struct tls_flow *f)
 {
     const struct imc_status_reply *w = &f->answer;
     if (!w->done) {
-        imc_fail(c, "STARTTLS failed: no reply");
+        imc_fail(c, IMCLIENT_EPROTOCOL, "STARTTLS failed: no reply");
         return -1;
     }
     if (strcmp(w->keyword, "OK") != 0) {
-        imc_fail(c, "STARTTLS refused by %s: %s %s", c->servername, w->keyword, w->text);
+        imc_fail(c, IMCLIENT_EREFUSED, "STARTTLS refused by %s: %s %s", c->servername, w->keyword, w->text);
         return -1;
     }
     /* Whatever follows the OK was sent before the server could have begun
@@ -105,12 +106,12 @@ static int check_answer(struct imclient *c, struct tls_flow *f)
     size_t extra;
     imc_leftover(c, &extra);
     if (extra > 0 || imc_transport_buffered(c->transport) > 0) {
-        imc_fail(c, "STARTTLS failed: %s sent %zu byte(s) after its OK, before TLS "
+        imc_fail(c, IMCLIENT_EPROTOCOL, "STARTTLS failed: %s sent %zu byte(s) after its OK, before TLS "
                  "began", c->servername, extra ? extra : imc_transport_buffered(c->transport));
         return -1;
     }
     if (!imc_session_at_boundary(&c->session)) {
-        imc_fail(c, "STARTTLS failed: a reply was partly received when TLS was to begin");
+        imc_fail(c, IMCLIENT_EPROTOCOL, "STARTTLS failed: a reply was partly received when TLS was to begin");
         return -1;
     }
     return 0;
@@ -125,7 +126,7 @@ static int handshake_step(struct imclient *c, struct imc_flow *base, int events)
     if (r == 0)
         return IMC_FLOW_MORE;
     if (r < 0) {
-        imc_fail(c, "TLS handshake with %s failed: %s", c->servername, c->transport->error);
+        imc_fail(c, IMCLIENT_ETLS, "TLS handshake with %s failed: %s", c->servername, c->transport->error);
         return -1;
     }
     (void)base;
@@ -144,7 +145,7 @@ static int begin_handshake(struct imclient *c, struct tls_flow *f)
     char err[200];
     struct imc_transport *t = imc_tls_new_from(c->transport, f->cfg, err, sizeof err);
     if (!t) {
-        imc_fail(c, "TLS setup failed: %s", err);
+        imc_fail(c, IMCLIENT_ETLS, "TLS setup failed: %s", err);
         return -1;
     }
     /* From here the TLS layer owns the socket, so a failure closes both. */
@@ -189,7 +190,7 @@ static struct tls_flow *prepare(struct imclient *c, const char *cert_file,
     char err[300];
     struct imc_tls_config *cfg = imc_tls_config_new(&o, err, sizeof err);
     if (!cfg) {
-        imc_fail(c, "TLS setup failed: %s", err);
+        imc_fail(c, IMCLIENT_ETLS, "TLS setup failed: %s", err);
         return NULL;
     }
     struct tls_flow *f = xzmalloc(sizeof *f);
@@ -214,7 +215,7 @@ int imclient_starttls_start(struct imclient *imclient, char *cert_file, char *ke
         return -1;
     c->last_activity = imc_now_ms();
     if (imc_send(c, imc_status_reply_proc, &f->answer, "STARTTLS") < 0) {
-        imc_fail(c, "STARTTLS could not be sent: %s", c->session.error);
+        imc_fail(c, IMCLIENT_EMISUSE, "STARTTLS could not be sent: %s", c->session.error);
         release(&f->base);
         return -1;
     }
@@ -239,7 +240,7 @@ int imclient_begintls_start(struct imclient *imclient, char *cert_file, char *ke
     /* Bytes already read arrived in the clear from a server that should
      * have spoken TLS from its first byte. */
     if (c->last_read > 0) {
-        imc_fail(c, "implicit TLS refused: %s already sent bytes in the clear",
+        imc_fail(c, IMCLIENT_EPROTOCOL, "implicit TLS refused: %s already sent bytes in the clear",
                  c->servername);
         return -1;
     }

@@ -81,11 +81,39 @@ int imclient_starttls(struct imclient *imclient, char *cert_file,
  * ------------------------------------------------------------------------- */
 
 /*
- * Why the connection failed or closed, or why the last imclient_send() was
- * refused; "" when nothing went wrong.  Valid until the next call on the
- * connection.
+ * The error model: every connection has a reason (imclient_error(): a
+ * sentence, safe to print, "" when nothing went wrong; valid until the
+ * next call on the connection) and a code (imclient_errcode(): one of
+ * IMCLIENT_E* below, IMCLIENT_OK with ""), set together under one rule:
+ * the first failure of the connection is final; until then the latest
+ * refusal or explanation stands, and a command that is queued clears it.
+ *
+ * Return values of the extensions follow one convention: 0 for success,
+ * -1 for failure (the code and reason say why); where a call has more
+ * outcomes (imclient_compress(): 1 when the server said NO) or follows the
+ * page's (imclient_authenticate(): 0/1/2, imclient_connect(): errno/-1/-2,
+ * imclient_processoneevent_timeout(): 1/0/-1), its comment says so.
  */
+enum {
+    IMCLIENT_OK = 0,
+    IMCLIENT_EMISUSE,   /* the call is not allowed now or its arguments are
+                           wrong; nothing was sent for it */
+    IMCLIENT_ECONNECT,  /* the connection could not be made */
+    IMCLIENT_EEOF,      /* the server closed the connection */
+    IMCLIENT_EIO,       /* reading or writing failed */
+    IMCLIENT_ETIMEOUT,  /* the server did not answer in time */
+    IMCLIENT_EPROTOCOL, /* the server broke the protocol */
+    IMCLIENT_ELIMIT,    /* the server exceeded a limit (imclient_setlimits) */
+    IMCLIENT_ETLS,      /* TLS set-up, handshake or verification failed */
+    IMCLIENT_EAUTH,     /* authentication failed */
+    IMCLIENT_EREFUSED,  /* the server answered NO or BAD to an exchange */
+    IMCLIENT_ECLOSED,   /* the application closed the connection (seen by
+                           the EOF callbacks imclient_close() runs) */
+};
 const char *imclient_error(struct imclient *imclient);
+int imclient_errcode(struct imclient *imclient);
+/* A short sentence for a code. */
+const char *imclient_strerror(int code);
 
 /* Nonzero while the connection is open (before EOF was delivered). */
 int imclient_isopen(struct imclient *imclient);

@@ -28,7 +28,7 @@ int imc_poll_once(struct imclient *c, int timeout_ms)
         n = poll(&p, 1, giving_up ? wait : timeout_ms);
     while (n < 0 && errno == EINTR);
     if (n < 0) {
-        imc_fail(c, "poll: %s", strerror(errno));
+        imc_fail(c, IMCLIENT_EIO, "poll: %s", strerror(errno));
         return -1;
     }
     if (n == 0)

@@ -107,7 +107,7 @@ static enum imc_exchange_result succeed(struct imclient *c, const struct imc_att
         ssf = (int)*(const sasl_ssf_t *)p;
     if (!ssf_allowed(ssf, a->protallowed)) {
         /* The server now speaks through that layer; we may not. */
-        imc_fail(c, "%s negotiated a security layer of strength %d, which was not allowed",
+        imc_fail(c, IMCLIENT_EAUTH, "%s negotiated a security layer of strength %d, which was not allowed",
                  a->mech, ssf);
         snprintf(why, whylen, "%s", c->session.error);
         return IMC_EXCHANGE_CLOSED;

@@ -110,9 +110,9 @@ static int next_mechanism(struct imclient *c, struct auth_flow *f)
     }
     f->state = AUTH_OVER;
     if (!f->tried)
-        imc_explain(c, "the server offers none of the mechanisms asked for (%s)", f->names);
+        imc_explain(c, IMCLIENT_EAUTH, "the server offers none of the mechanisms asked for (%s)", f->names);
     else
-        imc_explain(c, "%s", f->reasons.text);
+        imc_explain(c, IMCLIENT_EAUTH, "%s", f->reasons.text);
     return 1;
 }
 
@@ -122,18 +122,18 @@ static int exchanged(struct imclient *c, struct auth_flow *f)
     enum imc_exchange_result r = imc_attempt_end(c, &f->a, &f->st, why, sizeof why);
     f->state = AUTH_OVER;
     if (r == IMC_EXCHANGE_OK) {
-        imc_explain(c, "%s", "");
+        imc_explain(c, IMCLIENT_OK, "%s", "");
         return 0;
     }
     add_reason(&f->reasons, why);
     if (r == IMC_EXCHANGE_PREMATURE) {
-        imc_explain(c, "%s", f->reasons.text);
+        imc_explain(c, IMCLIENT_EAUTH, "%s", f->reasons.text);
         return 2;
     }
     /* The search stops when the connection is gone or the server broke
      * the protocol: it is not to be given more chances. */
     if (r == IMC_EXCHANGE_CLOSED || r == IMC_EXCHANGE_HOSTILE) {
-        imc_explain(c, "%s", f->reasons.text);
+        imc_explain(c, IMCLIENT_EAUTH, "%s", f->reasons.text);
         return 1;
     }
     return next_mechanism(c, f);
@@ -199,44 +199,44 @@ int imclient_authenticate_start(struct imclient *imclient, struct sasl_client **
     if (c->depth > 0 && (c->blocking_call || c->tracing)) {
         /* Waiting here would run the loop under a callback, overwriting
          * the reply and the read buffer it is still using. */
-        imc_explain(c, "imclient_authenticate cannot run inside a callback");
+        imc_explain(c, IMCLIENT_EMISUSE, "imclient_authenticate cannot run inside a callback");
         return -1;
     }
-    imc_explain(c, "%s", "");
+    imc_explain(c, IMCLIENT_OK, "%s", "");
     if (!c->transport) {
-        imc_explain(c, "the connection is closed");
+        imc_explain(c, IMCLIENT_EMISUSE, "the connection is closed");
         return -1;
     }
     if (c->flow) {
-        imc_explain(c, "imclient_authenticate while %s runs", c->flow->name);
+        imc_explain(c, IMCLIENT_EMISUSE, "imclient_authenticate while %s runs", c->flow->name);
         return -1;
     }
     if (c->ssf >= 0) {
-        imc_explain(c, "already authenticated");
+        imc_explain(c, IMCLIENT_EMISUSE, "already authenticated");
         return -1;
     }
     if (c->session.out.nbarriers > 0) {
         /* A literal of an earlier command still waits for "+": the
          * server's challenges could not be told from its go-ahead. */
-        imc_explain(c, "a command is still waiting to send a literal");
+        imc_explain(c, IMCLIENT_EMISUSE, "a command is still waiting to send a literal");
         return -1;
     }
     if ((protallowed & SASL_PROT_ANY) == 0) {
-        imc_explain(c, "protallowed admits no security layer, not even none");
+        imc_explain(c, IMCLIENT_EMISUSE, "protallowed admits no security layer, not even none");
         return -1;
     }
     /* RFC 4978: compression sits above every other layer, so a security
      * layer can no longer be slipped in below it; only "none" remains. */
     if (imc_deflate_on_stack(c->transport)) {
         if (!(protallowed & SASL_PROT_NONE)) {
-            imc_explain(c, "a security layer cannot start once COMPRESS is active");
+            imc_explain(c, IMCLIENT_EMISUSE, "a security layer cannot start once COMPRESS is active");
             return -1;
         }
         protallowed = SASL_PROT_NONE;
     }
     char err[200];
     if (imc_sasl_init(err, sizeof err) < 0) {
-        imc_explain(c, "%s", err);
+        imc_explain(c, IMCLIENT_EAUTH, "%s", err);
         return -1;
     }
     struct auth_flow *f = new_flow(availmech, service, user, protallowed);

@@ -72,7 +72,7 @@ int imc_caps_begin(struct imclient *c, struct imc_caps_fetch *f)
                       f);
     if (imc_send(c, on_done, f, "CAPABILITY") < 0) {
         restore_entry(c, &f->saved);
-        imc_explain(c, "connection lost while asking for capabilities");
+        imc_explain(c, IMCLIENT_EEOF, "connection lost while asking for capabilities");
         return -1;
     }
     imc_session_pause_after(&c->session, imc_session_last_tag(&c->session));
@@ -87,9 +87,9 @@ int imc_caps_end(struct imclient *c, struct imc_caps_fetch *f)
         imc_switch_plain(c);
     if (!c->transport || strcmp(f->status, "OK") != 0) {
         if (strcmp(f->status, "NO") == 0 || strcmp(f->status, "BAD") == 0)
-            imc_explain(c, "the server refused CAPABILITY: %s %s", f->status, f->text);
+            imc_explain(c, IMCLIENT_EREFUSED, "the server refused CAPABILITY: %s %s", f->status, f->text);
         else
-            imc_explain(c, "connection lost while asking for capabilities");
+            imc_explain(c, IMCLIENT_EEOF, "connection lost while asking for capabilities");
         imc_caps_free(&f->caps);
         return -1;
     }

@@ -226,7 +226,7 @@ enum imc_exchange_result imc_exchange_end(struct imc_exchange *x, char *why, siz
     /* Nothing may keep pointing at x once the flow lets it go: a command
      * still pending would; end the connection instead. */
     if (x->sent && !x->finished && p->c->transport)
-        imc_fail(p->c, "AUTHENTICATE ended without a reply");
+        imc_fail(p->c, IMCLIENT_EPROTOCOL, "AUTHENTICATE ended without a reply");
     if (!x->finished) {
         snprintf(why, whylen, "%s: connection lost before AUTHENTICATE: %s", p->mech,
                  s->error);

@@ -4,7 +4,7 @@
  * Without a security layer those bytes are plain protocol and are fed on.
  * With one, the server encodes everything after its OK, so the rest goes
  * through sasl_decode() first; if it does not decode, it was never sent
- * through the layer (ADVERSARIAL #12: injected plaintext) and the
+ * through the layer (plaintext injected after the OK) and the
  * connection is closed rather than parsed.
  */
 #include "auth/auth_internal.h"
@@ -45,7 +45,7 @@ int imc_switch_layer(struct imclient *c, sasl_conn_t *conn, void *keep)
     if (!c->transport || !imc_session_at_boundary(&c->session)) {
         sasl_dispose(&conn);
         free(keep);
-        imc_fail(c, "security layer cannot start in the middle of a response");
+        imc_fail(c, IMCLIENT_EPROTOCOL, "security layer cannot start in the middle of a response");
         return -1;
     }
     char err[160];
@@ -53,14 +53,14 @@ int imc_switch_layer(struct imclient *c, sasl_conn_t *conn, void *keep)
     if (!t) {
         sasl_dispose(&conn);
         free(keep);
-        imc_fail(c, "%s", err);
+        imc_fail(c, IMCLIENT_EAUTH, "%s", err);
         return -1;
     }
     c->transport = t;
     size_t n;
     const char *rest = imc_leftover(c, &n);
     if (n > 0 && imc_sasl_layer_unread(t, rest, n) < 0) {
-        imc_fail(c, "data after the authentication OK did not come through the "
+        imc_fail(c, IMCLIENT_EPROTOCOL, "data after the authentication OK did not come through the "
                     "security layer (%s)", t->error);
         return -1;
     }

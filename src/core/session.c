@@ -161,29 +161,30 @@ static void deliver_eof_to_all(struct imc_session *s)
  * formatted through a copy (a caller may quote the current reason) and made
  * safe, since most reasons quote the server or its certificate.
  */
-static void set_reason(struct imc_session *s, const char *fmt, va_list ap)
+static void set_reason(struct imc_session *s, int code, const char *fmt, va_list ap)
 {
     char why[sizeof s->error];
     vsnprintf(why, sizeof why, fmt, ap);
     imc_safe_copy(s->error, sizeof s->error, why, strlen(why));
+    s->errcode = why[0] ? code : IMCLIENT_OK;
 }
 
-void imc_session_explain(struct imc_session *s, const char *fmt, ...)
+void imc_session_explainc(struct imc_session *s, int code, const char *fmt, ...)
 {
     if (s->failed)
         return;
     va_list ap;
     va_start(ap, fmt);
-    set_reason(s, fmt, ap);
+    set_reason(s, code, fmt, ap);
     va_end(ap);
 }
 
-void imc_session_fail(struct imc_session *s, const char *fmt, ...)
+void imc_session_failc(struct imc_session *s, int code, const char *fmt, ...)
 {
     if (!s->failed) {
         va_list ap;
         va_start(ap, fmt);
-        set_reason(s, fmt, ap);
+        set_reason(s, code, fmt, ap);
         va_end(ap);
         s->failed = 1;
     }
@@ -225,6 +226,7 @@ int imc_session_send(struct imc_session *s, imclient_proc_t *finish, void *rock,
         return -1;
     }
     s->error[0] = '\0'; /* a reason belongs to the latest refusal only */
+    s->errcode = IMCLIENT_OK;
     uint64_t tag = s->next_tag++;
     struct imc_command cmd = { tag, finish, rock, imc_outq_end(&s->out), s->now };
     char why[200];
@@ -282,7 +284,7 @@ int imc_session_has_output(const struct imc_session *s)
 static int collect(struct imc_session *s, const char *data, size_t len)
 {
     if (s->reply.len + len > s->limits.max_reply) {
-        imc_session_fail(s, "reply larger than the limit of %zu bytes",
+        imc_session_failc(s, IMCLIENT_ELIMIT, "reply larger than the limit of %zu bytes",
                          s->limits.max_reply);
         return -1;
     }
@@ -520,9 +522,12 @@ int imc_session_feed(struct imc_session *s, const char *data, size_t len)
         switch (fr.kind) {
         case IMC_FRAME_NEED_MORE:
             return 0;
-        case IMC_FRAME_ERROR:
-            imc_session_fail(s, "protocol error: %s", imc_framer_error(&s->framer));
+        case IMC_FRAME_ERROR: {
+            const char *why = imc_framer_error(&s->framer);
+            imc_session_failc(s, strstr(why, "limit") ? IMCLIENT_ELIMIT : IMCLIENT_EPROTOCOL,
+                              "protocol error: %s", why);
             return -1;
+        }
         case IMC_FRAME_LINE:
             if (on_line(s, &fr) < 0)
                 return -1;

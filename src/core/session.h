@@ -65,6 +65,7 @@ struct imc_session {
 
     int failed; /* no more input is accepted; pending commands got EOF */
     char error[256];
+    int errcode; /* IMCLIENT_E*, with error */
     int dispatching; /* > 0 while a callback holds the reply buffer's text */
 };
 
@@ -116,12 +117,16 @@ void imc_session_refuse(struct imc_session *s, imclient_proc_t *finish, void *ro
 
 /* Mark the session failed with a reason (first reason wins) and give every
  * pending command EOF.  Queued output is dropped. */
-void imc_session_fail(struct imc_session *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void imc_session_failc(struct imc_session *s, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Set the reason without failing; a failed session keeps its own.  Every
  * reason, however set, is made safe to print (util/safe_text.h). */
-void imc_session_explain(struct imc_session *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void imc_session_explainc(struct imc_session *s, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The same for the session's own failures: the server broke the protocol;
+ * and for refusals of a call (IMCLIENT_EMISUSE). */
+#define imc_session_fail(s, ...) imc_session_failc((s), IMCLIENT_EPROTOCOL, __VA_ARGS__)
+#define imc_session_explain(s, ...) imc_session_explainc((s), IMCLIENT_EMISUSE, __VA_ARGS__)
 
 /* Stop taking input once the tagged reply to tag has been delivered. */
 void imc_session_pause_after(struct imc_session *s, uint64_t tag);
