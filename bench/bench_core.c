@@ -157,7 +157,7 @@ static void make_big(struct workload *w, unsigned scale)
     w->textlen = strlen("(BODY[] {1048576}\r\n") + MIB + 1;
 }
 
-/* One response carrying n one-byte literals (ADVERSARIAL #31): a framer
+/* One response carrying n one-byte literals (a flood of tiny literals): a framer
  * that rescanned or a buffer that grew by a constant would go quadratic. */
 static void make_tiny_literals(struct workload *w, uint64_t n, unsigned repeat)
 {
@@ -208,7 +208,7 @@ static const struct bench_case cases[] = {
       make_big, SLICE, 0 },
     { "tiny-10k", "200 responses x 10k one-byte literals",
       make_tiny_10k, SLICE, 1 },
-    { "tiny-100k", "20 responses x 100k one-byte literals (ADVERSARIAL #31)",
+    { "tiny-100k", "20 responses x 100k one-byte literals (tiny-literal flood)",
       make_tiny_100k, SLICE, 1 },
     { "tiny-1m", "2 responses x 1M one-byte literals",
       make_tiny_1m, SLICE, 1 },
