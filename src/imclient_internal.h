@@ -15,6 +15,8 @@ struct imclient {
     char *readbuf;
     size_t readcap;
     size_t last_read;                /* bytes the last read put in readbuf */
+    const char *rest;                /* what the last feed left unread, */
+    size_t restlen;                  /*   inside the buffer it came from */
     int greeted;                     /* the server has sent something */
     long last_activity;              /* ms, monotonic: last read or first send */
     int depth;                       /* > 0 while library code runs callbacks */

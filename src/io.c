@@ -41,6 +41,11 @@ int imc_feed(struct imclient *c, const char *data, size_t len)
         imc_drop_transport(c); /* the session has given every command EOF */
         return -1;
     }
+    /* What the session left unread (it paused at a layer switch) is taken
+     * as it says, wherever these bytes came from. */
+    size_t rest = imc_session_unread(&c->session);
+    c->rest = data + len - rest;
+    c->restlen = rest;
     return 0;
 }
 
@@ -175,6 +180,6 @@ int imc_read_once(struct imclient *c)
 
 const char *imc_leftover(struct imclient *c, size_t *len)
 {
-    *len = c->session.leftover;
-    return c->readbuf + c->last_read - c->session.leftover;
+    *len = c->session.paused ? c->restlen : 0;
+    return c->rest;
 }

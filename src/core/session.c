@@ -507,6 +507,11 @@ static void stream_piece(struct imc_session *s, const char *data, size_t len)
         imc_buf_free(&s->reply);
 }
 
+size_t imc_session_unread(const struct imc_session *s)
+{
+    return s->leftover;
+}
+
 int imc_session_feed(struct imc_session *s, const char *data, size_t len)
 {
     s->leftover = 0;

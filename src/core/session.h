@@ -73,8 +73,11 @@ void imc_session_init(struct imc_session *s, struct imclient *owner);
 void imc_session_free(struct imc_session *s);
 void imc_session_setlimits(struct imc_session *s, const struct imclient_limits *l);
 
-/* Returns 0, or -1 once the session has failed (see error). */
+/* Returns 0, or -1 once the session has failed (see error).  A paused or
+ * halted session stops short: imc_session_unread() then says how many of
+ * the last feed's bytes, at its end, it did not consume. */
 int imc_session_feed(struct imc_session *s, const char *data, size_t len);
+size_t imc_session_unread(const struct imc_session *s);
 
 /*
  * Queue a command.  Returns 0 when queued.  Returns -1 when the command was
