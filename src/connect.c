@@ -38,7 +38,6 @@ static int attempt_io(struct imclient *c, struct imc_flow *f, int events)
         return r;
     }
     c->transport = imc_socket_connected(c->transport);
-    c->connecting = 0;
     /* The greeting is owed from now, not from when the lookup began. */
     c->last_activity = imc_now_ms();
     if (imc_socket_flush_held(c->transport) < 0) {
@@ -55,7 +54,6 @@ static void release(struct imc_flow *f)
     /* imc_flow_finish() has just taken back the exclusive mark that
      * imc_connect_start() already gave up; restore the balance. */
     k->c->exclusive++;
-    k->c->connecting = 0;
     free(k);
 }
 
@@ -85,7 +83,6 @@ int imc_connect_start(struct imclient **imclient, const char *host, const char *
     c->servername = xstrdup(host);
     c->last_activity = imc_now_ms();
     c->ssf = -1;
-    c->connecting = 1;
 
     struct connect_flow *f = xzmalloc(sizeof *f);
     f->base = (struct imc_flow){ .name = "the connection attempt", .wait = IMC_FLOW_WAIT_IO,

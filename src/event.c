@@ -27,7 +27,7 @@ static long give_up_at(struct imclient *c)
         return c->flow->deadline;
     const struct imclient_limits *l = &c->session.limits;
     long at = -1;
-    int owed = imc_session_owed(&c->session) > 0 || !c->greeted;
+    int owed = imc_session_owed(&c->session) > 0 || !imc_is(c, IMC_ST_GREETED);
     if (l->timeout_ms > 0 && owed)
         at = c->last_activity + l->timeout_ms;
     const struct imc_command *oldest = imc_session_oldest(&c->session);

@@ -87,7 +87,7 @@ int imc_flow_wait(struct imclient *c, const int *result, int closed)
     c->depth++;
     /* A close asked for meanwhile ends the wait: the flow ends with the
      * connection, freed below. */
-    while (c->flow && !c->close_requested && imc_poll_once(c, -1) >= 0)
+    while (c->flow && !imc_is(c, IMC_ST_CLOSING) && imc_poll_once(c, -1) >= 0)
         ;
     /* The loop stops on failure; the flow ends with it. */
     imc_flow_poke(c);

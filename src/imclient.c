@@ -64,7 +64,7 @@ static void destroy(struct imclient *c)
 
 int imc_finish_call(struct imclient *c, int result)
 {
-    if (c->close_requested && c->depth == 0) {
+    if (imc_is(c, IMC_ST_CLOSING) && c->depth == 0) {
         destroy(c);
         return -1;
     }
@@ -84,7 +84,7 @@ void imclient_close(struct imclient *imclient)
     /* Closing from inside a callback would free the session under the code
      * that called it; the close then happens when that code returns. */
     if (imclient->depth > 0) {
-        imclient->close_requested = 1;
+        imc_mark(imclient, IMC_ST_CLOSING);
         imclient->session.halted = 1; /* no callback runs after this one */
         return;
     }

@@ -3,6 +3,8 @@
 #ifndef IMC_INTERNAL_H
 #define IMC_INTERNAL_H
 
+#include <assert.h>
+
 #include "core/session.h"
 #include "cyrus/imclient.h"
 #include "transport/transport.h"
@@ -17,11 +19,9 @@ struct imclient {
     size_t last_read;                /* bytes the last read put in readbuf */
     const char *rest;                /* what the last feed left unread, */
     size_t restlen;                  /*   inside the buffer it came from */
-    int greeted;                     /* the server has sent something */
     long last_activity;              /* ms, monotonic: last read or first send */
     int depth;                       /* > 0 while library code runs callbacks */
     int tls_verify;                  /* IMCLIENT_TLS_VERIFY or _NOVERIFY */
-    int tls_active;                  /* a TLS layer is on the stack */
     imclient_secret_proc_t *secretproc;
     void *secretrock;
     int ssf;                         /* negotiated SASL layer; -1 before auth */
@@ -29,17 +29,38 @@ struct imclient {
     void *tracerock;
     int traceflags;                  /* IMCLIENT_TRACE_* */
     int tracing;                     /* > 0 while the trace procedure runs */
-    int close_requested;             /* imclient_close() called from a callback */
     void (*cleanup)(void *rock);     /* told when the connection is freed */
     struct imc_flow *flow;           /* STARTTLS, AUTHENTICATE, COMPRESS running */
     int blocking_call;               /* > 0 while a blocking form starts its flow */
     void *cleanuprock;
     int exclusive;                   /* > 0 while STARTTLS/AUTHENTICATE own the stream */
-    /* Added for imclient_connect_start() (connect.c): set while the
-     * connection is being made, when the attempt bounds itself and no
-     * silence or command timeout may count yet. */
-    int connecting;
+    unsigned state;                  /* IMC_ST_*, through imc_is()/imc_mark() */
 };
+
+/* What the connection is, as flags in one word.  Nesting (callbacks, the
+ * trace, exchanges owning the stream) is counted apart, in depth, tracing,
+ * exclusive and blocking_call. */
+enum {
+    IMC_ST_GREETED = 1u << 0, /* the server has sent something */
+    IMC_ST_TLS = 1u << 1,     /* a TLS layer is on the stack */
+    IMC_ST_CLOSING = 1u << 2, /* imclient_close() was asked from a callback */
+};
+
+static inline int imc_is(const struct imclient *c, unsigned flag)
+{
+    return (c->state & flag) != 0;
+}
+
+/* Flags are only ever set: each marks a point the connection has passed. */
+static inline void imc_mark(struct imclient *c, unsigned flag)
+{
+    /* A close is deferred only from under library code; TLS and the
+     * greeting need a live transport. */
+    assert(flag != IMC_ST_CLOSING || c->depth > 0);
+    assert(!(flag & (IMC_ST_TLS | IMC_ST_GREETED)) || c->transport);
+    assert(c->depth >= 0 && c->tracing >= 0 && c->exclusive >= 0);
+    c->state |= flag;
+}
 
 /* ---- imclient.c ---- */
 

@@ -156,7 +156,7 @@ static int read_some(struct imclient *c)
         return -1;
     }
     c->last_activity = imc_now_ms();
-    c->greeted = 1;
+    imc_mark(c, IMC_ST_GREETED);
     c->last_read = (size_t)n;
     imc_trace(c, 'S', buf, (size_t)n);
     return imc_feed(c, buf, (size_t)n) < 0 ? -1 : 1;
@@ -171,7 +171,7 @@ int imc_read_once(struct imclient *c)
     do
         r = read_some(c);
     while (r > 0 && imc_transport_buffered(c->transport) > 0 && !c->session.paused &&
-           !c->session.halted && !c->close_requested);
+           !c->session.halted && !imc_is(c, IMC_ST_CLOSING));
     if (r < 0)
         return -1;
     /* Callbacks may have queued commands. */

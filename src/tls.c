@@ -41,7 +41,7 @@ static int refuse_unsafe_start(struct imclient *c, const char *what)
     }
     char buf[128];
     const char *why = NULL;
-    if (c->tls_active)
+    if (imc_is(c, IMC_ST_TLS))
         why = "TLS is already active";
     else if (imc_deflate_on_stack(c->transport))
         why = "COMPRESS is active (TLS must start first: RFC 4978)";
@@ -130,7 +130,7 @@ static int handshake_step(struct imclient *c, struct imc_flow *base, int events)
         return -1;
     }
     (void)base;
-    c->tls_active = 1;
+    imc_mark(c, IMC_ST_TLS);
     /* RFC 3501 6.2.1: what the server said of itself before TLS may have
      * been forged, LITERAL+ included. */
     c->session.flags &= ~IMCLIENT_CONN_NONSYNCLITERAL;

@@ -40,11 +40,11 @@ int imc_poll_once(struct imclient *c, int timeout_ms)
 
 int imc_run_until_paused(struct imclient *c)
 {
-    while (c->transport && !c->session.paused && !c->close_requested) {
+    while (c->transport && !c->session.paused && !imc_is(c, IMC_ST_CLOSING)) {
         if (imc_poll_once(c, -1) < 0)
             return -1;
     }
-    return c->transport && !c->close_requested ? 0 : -1;
+    return c->transport && !imc_is(c, IMC_ST_CLOSING) ? 0 : -1;
 }
 
 int imclient_processoneevent_timeout(struct imclient *imclient, int timeout_ms)

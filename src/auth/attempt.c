@@ -83,7 +83,7 @@ static sasl_conn_t *new_conn(struct imclient *c, const struct imc_attempt *a,
     sasl_security_properties_t sp =
         security_properties(a->protallowed, imc_auth_plaintext_allowed(c));
     rc = sasl_setprop(conn, SASL_SEC_PROPS, &sp);
-    if (rc == SASL_OK && c->tls_active) {
+    if (rc == SASL_OK && imc_is(c, IMC_ST_TLS)) {
         /* EXTERNAL is offered by libsasl2 only when something below
          * authenticated us; TLS with a client certificate may have. */
         rc = sasl_setprop(conn, SASL_AUTH_EXTERNAL, "tls-client-certificate");
