@@ -131,7 +131,7 @@ int imclient_compress_start(struct imclient *imclient, imclient_result_proc_t *d
     c->last_activity = imc_now_ms();
     if (imc_send(c, imc_status_reply_proc, &f->answer, "COMPRESS DEFLATE") < 0) {
         if (c->transport)
-            imc_explain(c, IMCLIENT_EMISUSE, "COMPRESS could not be sent: %s", c->session.error);
+            imc_explain(c, IMCLIENT_EMISUSE, "COMPRESS could not be sent: %s", imc_session_error(&c->session));
         free(f);
         return -1;
     }

@@ -25,15 +25,12 @@ static long give_up_at(struct imclient *c)
      * made) has its own deadline; the server owes no reply meanwhile. */
     if (c->flow && c->flow->wait == IMC_FLOW_WAIT_IO)
         return c->flow->deadline;
-    const struct imclient_limits *l = &c->session.limits;
+    const struct imclient_limits *l = imc_session_limits(&c->session);
     long at = -1;
     int owed = imc_session_owed(&c->session) > 0 || !imc_is(c, IMC_ST_GREETED);
     if (l->timeout_ms > 0 && owed)
         at = c->last_activity + l->timeout_ms;
-    const struct imc_command *oldest = imc_session_oldest(&c->session);
-    /* An accepted IDLE waits for our DONE, not for the server. */
-    if (oldest && imc_session_idling(&c->session) && oldest->tag == c->session.idle.tag)
-        oldest = NULL;
+    const struct imc_command *oldest = imc_session_oldest_owed(&c->session);
     if (l->command_timeout_ms > 0 && oldest) {
         long cmd_at = oldest->stamp + l->command_timeout_ms;
         if (at < 0 || cmd_at < at)
@@ -47,13 +44,11 @@ static void fail_timed_out(struct imclient *c)
     const struct imc_flow *f = c->flow;
     if (f && f->wait == IMC_FLOW_WAIT_IO && f->deadline >= 0 && imc_now_ms() >= f->deadline) {
         imc_fail(c, IMCLIENT_ETIMEOUT, "%s with %s timed out after %d ms", f->name, c->servername,
-                 c->session.limits.timeout_ms);
+                 imc_session_limits(&c->session)->timeout_ms);
         return;
     }
-    const struct imclient_limits *l = &c->session.limits;
-    const struct imc_command *oldest = imc_session_oldest(&c->session);
-    if (oldest && imc_session_idling(&c->session) && oldest->tag == c->session.idle.tag)
-        oldest = NULL;
+    const struct imclient_limits *l = imc_session_limits(&c->session);
+    const struct imc_command *oldest = imc_session_oldest_owed(&c->session);
     if (l->command_timeout_ms > 0 && oldest &&
         imc_now_ms() >= oldest->stamp + l->command_timeout_ms)
         imc_fail(c, IMCLIENT_ETIMEOUT, "timed out: command %llu got no reply from %s in %d ms",

@@ -54,7 +54,7 @@ static void advance(struct imclient *c, int events)
     int r;
     if (!c->transport)
         r = lost(c, f);
-    else if (f->wait == IMC_FLOW_WAIT_REPLY && !c->session.paused)
+    else if (f->wait == IMC_FLOW_WAIT_REPLY && !imc_session_paused(&c->session))
         return;
     else
         r = step(c, f, events);

@@ -85,7 +85,7 @@ void imclient_close(struct imclient *imclient)
      * that called it; the close then happens when that code returns. */
     if (imclient->depth > 0) {
         imc_mark(imclient, IMC_ST_CLOSING);
-        imclient->session.halted = 1; /* no callback runs after this one */
+        imc_session_halt(&imclient->session); /* no callback runs after this one */
         return;
     }
     destroy(imclient);
@@ -93,12 +93,12 @@ void imclient_close(struct imclient *imclient)
 
 void imclient_setflags(struct imclient *imclient, int flags)
 {
-    imclient->session.flags |= flags;
+    imc_session_setflags(&imclient->session, imc_session_flags(&imclient->session) | flags);
 }
 
 void imclient_clearflags(struct imclient *imclient, int flags)
 {
-    imclient->session.flags &= ~flags;
+    imc_session_setflags(&imclient->session, imc_session_flags(&imclient->session) & ~flags);
 }
 
 char *imclient_servername(struct imclient *imclient)
@@ -117,7 +117,7 @@ void imclient_addcallback(struct imclient *imclient, ...)
         int flags = va_arg(ap, int);
         imclient_proc_t *proc = va_arg(ap, imclient_proc_t *);
         void *rock = va_arg(ap, void *);
-        imc_callbacks_set(&imclient->session.callbacks, keyword, flags, proc, rock);
+        imc_callbacks_set(imc_session_callbacks(&imclient->session), keyword, flags, proc, rock);
     }
     va_end(ap);
 }
@@ -125,17 +125,17 @@ void imclient_addcallback(struct imclient *imclient, ...)
 void imclient_addliteralcallback(struct imclient *imclient, const char *keyword, int flags,
                                  imclient_literal_proc_t *proc, void *rock)
 {
-    imc_callbacks_setliteral(&imclient->session.callbacks, keyword, flags, proc, rock);
+    imc_callbacks_setliteral(imc_session_callbacks(&imclient->session), keyword, flags, proc, rock);
 }
 
 const char *imclient_error(struct imclient *imclient)
 {
-    return imclient->session.error;
+    return imc_session_error(&imclient->session);
 }
 
 int imclient_errcode(struct imclient *imclient)
 {
-    return imclient->session.errcode;
+    return imc_session_errcode(&imclient->session);
 }
 
 const char *imclient_strerror(int code)
@@ -166,7 +166,7 @@ int imclient_isopen(struct imclient *imclient)
 
 void imclient_getlimits(struct imclient *imclient, struct imclient_limits *limits)
 {
-    *limits = imclient->session.limits;
+    *limits = *imc_session_limits(&imclient->session);
 }
 
 void imclient_setlimits(struct imclient *imclient, const struct imclient_limits *limits)

@@ -51,7 +51,7 @@ int imc_feed(struct imclient *c, const char *data, size_t len)
 
 void imc_explain(struct imclient *c, int code, const char *fmt, ...)
 {
-    char why[sizeof c->session.error];
+    char why[IMC_REASON_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
@@ -95,7 +95,7 @@ int imc_flush(struct imclient *c)
 {
     /* While paused, a new layer is about to start: nothing may go out in
      * the old one. */
-    while (c->transport && !c->session.paused) {
+    while (c->transport && !imc_session_paused(&c->session)) {
         size_t len;
         const char *out = imc_session_output(&c->session, &len);
         if (len == 0)
@@ -130,7 +130,7 @@ char *imc_read_buffer(struct imclient *c, size_t *cap)
 
 void imc_trim(struct imclient *c)
 {
-    if (c->session.paused)
+    if (imc_session_paused(&c->session))
         return;
     free(c->readbuf);
     c->readbuf = NULL;
@@ -170,8 +170,8 @@ int imc_read_once(struct imclient *c)
      * to a point where input must stop. */
     do
         r = read_some(c);
-    while (r > 0 && imc_transport_buffered(c->transport) > 0 && !c->session.paused &&
-           !c->session.halted && !imc_is(c, IMC_ST_CLOSING));
+    while (r > 0 && imc_transport_buffered(c->transport) > 0 && !imc_session_paused(&c->session) &&
+           !imc_session_halted(&c->session) && !imc_is(c, IMC_ST_CLOSING));
     if (r < 0)
         return -1;
     /* Callbacks may have queued commands. */
@@ -180,6 +180,6 @@ int imc_read_once(struct imclient *c)
 
 const char *imc_leftover(struct imclient *c, size_t *len)
 {
-    *len = c->session.paused ? c->restlen : 0;
+    *len = imc_session_paused(&c->session) ? c->restlen : 0;
     return c->rest;
 }

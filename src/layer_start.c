@@ -44,13 +44,5 @@ void imc_status_reply_proc(struct imclient *c, void *rock, struct imclient_reply
 
 void imc_blame(struct imclient *c, const char *what)
 {
-    char *e = c->session.error;
-    size_t wl = strlen(what);
-    if (strncmp(e, what, wl) == 0)
-        return;
-    char was[sizeof c->session.error];
-    memcpy(was, e, sizeof was);
-    int keep = (int)(sizeof c->session.error - wl - sizeof " failed: ");
-    snprintf(e, sizeof c->session.error, "%s failed: %.*s", what, keep,
-             was[0] ? was : "connection closed");
+    imc_session_blame(&c->session, what);
 }

@@ -11,9 +11,10 @@
  * and the silence timeout counts from here when nothing else is waiting. */
 static void stamp_send(struct imclient *c)
 {
-    c->session.now = imc_now_ms();
+    long now = imc_now_ms();
+    imc_session_settime(&c->session, now);
     if (imc_session_inflight(&c->session) == 0)
-        c->last_activity = c->session.now;
+        c->last_activity = now;
 }
 
 int imc_send_va(struct imclient *c, imclient_proc_t *finish, void *rock, const char *fmt,

@@ -34,7 +34,7 @@ void imclient_settlsverify(struct imclient *imclient, int mode)
 static int refuse_unsafe_start(struct imclient *c, const char *what)
 {
     if (!c->transport) {
-        if (!c->session.error[0])
+        if (!imc_session_error(&c->session)[0])
             imc_session_failc(&c->session, IMCLIENT_EMISUSE, "%s: the connection is closed",
                               what);
         return -1;
@@ -133,7 +133,8 @@ static int handshake_step(struct imclient *c, struct imc_flow *base, int events)
     imc_mark(c, IMC_ST_TLS);
     /* RFC 3501 6.2.1: what the server said of itself before TLS may have
      * been forged, LITERAL+ included. */
-    c->session.flags &= ~IMCLIENT_CONN_NONSYNCLITERAL;
+    imc_session_setflags(&c->session,
+                         imc_session_flags(&c->session) & ~IMCLIENT_CONN_NONSYNCLITERAL);
     imc_session_resume(&c->session);
     c->last_activity = imc_now_ms();
     return 0;
@@ -150,7 +151,7 @@ static int begin_handshake(struct imclient *c, struct tls_flow *f)
     }
     /* From here the TLS layer owns the socket, so a failure closes both. */
     c->transport = t;
-    int limit = c->session.limits.timeout_ms;
+    int limit = imc_session_limits(&c->session)->timeout_ms;
     f->base.wait = IMC_FLOW_WAIT_IO;
     f->base.deadline = limit > 0 ? imc_now_ms() + limit : -1;
     f->base.blame = NULL;
@@ -215,13 +216,12 @@ int imclient_starttls_start(struct imclient *imclient, char *cert_file, char *ke
         return -1;
     c->last_activity = imc_now_ms();
     if (imc_send(c, imc_status_reply_proc, &f->answer, "STARTTLS") < 0) {
-        imc_fail(c, IMCLIENT_EMISUSE, "STARTTLS could not be sent: %s", c->session.error);
+        imc_fail(c, IMCLIENT_EMISUSE, "STARTTLS could not be sent: %s", imc_session_error(&c->session));
         release(&f->base);
         return -1;
     }
     imc_session_pause_after(&c->session, imc_session_last_tag(&c->session));
-    f->old_cont = c->session.cont;
-    f->old_rock = c->session.cont_rock;
+    f->old_cont = imc_session_continuation(&c->session, &f->old_rock);
     imc_session_set_continuation(&c->session, refuse_continuation, c);
     f->asked = 1;
     /* Until the handshake starts, a lost connection is STARTTLS's failure. */

@@ -40,7 +40,7 @@ int imc_poll_once(struct imclient *c, int timeout_ms)
 
 int imc_run_until_paused(struct imclient *c)
 {
-    while (c->transport && !c->session.paused && !imc_is(c, IMC_ST_CLOSING)) {
+    while (c->transport && !imc_session_paused(&c->session) && !imc_is(c, IMC_ST_CLOSING)) {
         if (imc_poll_once(c, -1) < 0)
             return -1;
     }

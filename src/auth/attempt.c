@@ -109,7 +109,7 @@ static enum imc_exchange_result succeed(struct imclient *c, const struct imc_att
         /* The server now speaks through that layer; we may not. */
         imc_fail(c, IMCLIENT_EAUTH, "%s negotiated a security layer of strength %d, which was not allowed",
                  a->mech, ssf);
-        snprintf(why, whylen, "%s", c->session.error);
+        snprintf(why, whylen, "%s", imc_session_error(&c->session));
         return IMC_EXCHANGE_CLOSED;
     }
     /* Set before the switch: it feeds the bytes after the OK, and the
@@ -125,7 +125,7 @@ static enum imc_exchange_result succeed(struct imclient *c, const struct imc_att
     *secrets = NULL;
     if (r < 0) {
         c->ssf = -1;
-        snprintf(why, whylen, "%s", c->session.error);
+        snprintf(why, whylen, "%s", imc_session_error(&c->session));
         return IMC_EXCHANGE_CLOSED;
     }
     return IMC_EXCHANGE_OK;
@@ -168,7 +168,7 @@ int imc_attempt_begin(struct imclient *c, const struct imc_attempt *a,
     struct imc_exchange_params p = { c, st->conn, a->mech, a->sasl_ir, st->secrets };
     if (imc_exchange_begin(&st->x, &p, r, why, whylen) == 0)
         return 0;
-    if (c->transport && c->session.paused)
+    if (c->transport && imc_session_paused(&c->session))
         imc_switch_plain(c);
     let_go(st);
     return -1;

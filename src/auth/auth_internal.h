@@ -214,7 +214,7 @@ void imc_switch_plain(struct imclient *c);
  * Push the security layer of conn on the transport, pass the bytes that
  * followed the OK through it, and take input again.  The layer takes conn
  * and keep (freed after conn is disposed) in every case.  Returns 0, or -1
- * when the connection had to be closed (reason in c->session.error).
+ * when the connection had to be closed (reason in imclient_error()).
  */
 int imc_switch_layer(struct imclient *c, sasl_conn_t *conn, void *keep);
 

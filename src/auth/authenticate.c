@@ -215,7 +215,7 @@ int imclient_authenticate_start(struct imclient *imclient, struct sasl_client **
         imc_explain(c, IMCLIENT_EMISUSE, "already authenticated");
         return -1;
     }
-    if (c->session.out.nbarriers > 0) {
+    if (imc_session_literal_waiting(&c->session)) {
         /* A literal of an earlier command still waits for "+": the
          * server's challenges could not be told from its go-ahead. */
         imc_explain(c, IMCLIENT_EMISUSE, "a command is still waiting to send a literal");

@@ -45,7 +45,7 @@ static struct imc_saved_entry save_entry(struct imclient *c)
 {
     struct imc_saved_entry s = { 0, 0, NULL, NULL };
     const struct imc_callback *e =
-        imc_callbacks_get(&c->session.callbacks, "CAPABILITY", strlen("CAPABILITY"), 0);
+        imc_callbacks_get(imc_session_callbacks(&c->session), "CAPABILITY", strlen("CAPABILITY"), 0);
     if (e) {
         s.present = 1;
         s.flags = e->flags;
@@ -58,9 +58,9 @@ static struct imc_saved_entry save_entry(struct imclient *c)
 static void restore_entry(struct imclient *c, const struct imc_saved_entry *s)
 {
     if (s->present)
-        imc_callbacks_set(&c->session.callbacks, "CAPABILITY", s->flags, s->proc, s->rock);
+        imc_callbacks_set(imc_session_callbacks(&c->session), "CAPABILITY", s->flags, s->proc, s->rock);
     else
-        imc_callbacks_remove(&c->session.callbacks, "CAPABILITY", 0);
+        imc_callbacks_remove(imc_session_callbacks(&c->session), "CAPABILITY", 0);
 }
 
 int imc_caps_begin(struct imclient *c, struct imc_caps_fetch *f)
@@ -68,7 +68,7 @@ int imc_caps_begin(struct imclient *c, struct imc_caps_fetch *f)
     memset(f, 0, sizeof *f);
     f->owner = c;
     f->saved = save_entry(c);
-    imc_callbacks_set(&c->session.callbacks, "CAPABILITY", CALLBACK_NOLITERAL, on_capability,
+    imc_callbacks_set(imc_session_callbacks(&c->session), "CAPABILITY", CALLBACK_NOLITERAL, on_capability,
                       f);
     if (imc_send(c, on_done, f, "CAPABILITY") < 0) {
         restore_entry(c, &f->saved);
@@ -83,7 +83,7 @@ int imc_caps_end(struct imclient *c, struct imc_caps_fetch *f)
 {
     restore_entry(c, &f->saved);
     /* Replies behind the tagged OK are the application's again. */
-    if (c->transport && c->session.paused)
+    if (c->transport && imc_session_paused(&c->session))
         imc_switch_plain(c);
     if (!c->transport || strcmp(f->status, "OK") != 0) {
         if (strcmp(f->status, "NO") == 0 || strcmp(f->status, "BAD") == 0)

@@ -168,7 +168,7 @@ static enum imc_exchange_result verdict(struct exchange *x, char *why, size_t wh
     const struct imc_exchange_params *p = &x->p;
     if (!x->finished || strcmp(x->status, "EOF") == 0 || !p->c->transport) {
         snprintf(why, whylen, "%s: connection lost during AUTHENTICATE: %s", p->mech,
-                 p->c->session.error);
+                 imc_session_error(&p->c->session));
         return IMC_EXCHANGE_CLOSED;
     }
     if (strcmp(x->status, "OK") == 0) {

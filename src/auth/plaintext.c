@@ -11,7 +11,7 @@
 
 int imc_auth_plaintext_allowed(const struct imclient *c)
 {
-    return imc_is(c, IMC_ST_TLS) || (c->session.flags & IMCLIENT_CONN_ALLOWPLAINTEXT);
+    return imc_is(c, IMC_ST_TLS) || (imc_session_flags(&c->session) & IMCLIENT_CONN_ALLOWPLAINTEXT);
 }
 
 static void note_flags(client_sasl_mechanism_t *m, sasl_info_callback_stage_t stage,

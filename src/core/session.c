@@ -549,3 +549,86 @@ int imc_session_feed(struct imc_session *s, const char *data, size_t len)
     }
     return -1;
 }
+
+/* ---- what the rest of the library reads and sets ------------------------- */
+
+const char *imc_session_error(const struct imc_session *s)
+{
+    return s->error;
+}
+
+int imc_session_errcode(const struct imc_session *s)
+{
+    return s->errcode;
+}
+
+int imc_session_paused(const struct imc_session *s)
+{
+    return s->paused;
+}
+
+int imc_session_halted(const struct imc_session *s)
+{
+    return s->halted;
+}
+
+void imc_session_halt(struct imc_session *s)
+{
+    s->halted = 1;
+}
+
+int imc_session_flags(const struct imc_session *s)
+{
+    return s->flags;
+}
+
+void imc_session_setflags(struct imc_session *s, int flags)
+{
+    s->flags = flags;
+}
+
+const struct imclient_limits *imc_session_limits(const struct imc_session *s)
+{
+    return &s->limits;
+}
+
+struct imc_callbacks *imc_session_callbacks(struct imc_session *s)
+{
+    return &s->callbacks;
+}
+
+void imc_session_settime(struct imc_session *s, long now_ms)
+{
+    s->now = now_ms;
+}
+
+int imc_session_literal_waiting(const struct imc_session *s)
+{
+    return s->out.nbarriers > 0;
+}
+
+imc_continuation_fn *imc_session_continuation(const struct imc_session *s, void **rock)
+{
+    *rock = s->cont_rock;
+    return s->cont;
+}
+
+const struct imc_command *imc_session_oldest_owed(struct imc_session *s)
+{
+    const struct imc_command *oldest = imc_session_oldest(s);
+    if (oldest && imc_session_idling(s) && oldest->tag == s->idle.tag)
+        return NULL;
+    return oldest;
+}
+
+void imc_session_blame(struct imc_session *s, const char *what)
+{
+    size_t wl = strlen(what);
+    if (strncmp(s->error, what, wl) == 0)
+        return;
+    char was[sizeof s->error];
+    memcpy(was, s->error, sizeof was);
+    int keep = (int)(sizeof s->error - wl - sizeof " failed: ");
+    snprintf(s->error, sizeof s->error, "%s failed: %.*s", what, keep,
+             was[0] ? was : "connection closed");
+}

@@ -24,6 +24,9 @@
 #include "cyrus/imclient.h"
 #include "util/buf.h"
 
+/* The longest reason a connection gives, with its NUL. */
+#define IMC_REASON_MAX 256
+
 /* Takes continuation requests while an exchange such as AUTHENTICATE owns
  * them; returns 0, or -1 to fail the session with the error it set. */
 typedef int imc_continuation_fn(void *rock, const char *text, size_t len);
@@ -64,7 +67,7 @@ struct imc_session {
     struct imc_idle idle;
 
     int failed; /* no more input is accepted; pending commands got EOF */
-    char error[256];
+    char error[IMC_REASON_MAX];
     int errcode; /* IMCLIENT_E*, with error */
     int dispatching; /* > 0 while a callback holds the reply buffer's text */
 };
@@ -108,6 +111,32 @@ int imc_session_has_output(const struct imc_session *s);
  * empty output queue, the framer between lines): an idle connection keeps
  * only its tables. */
 void imc_session_trim(struct imc_session *s);
+
+/* What the rest of the library reads and sets of a session, so that none
+ * of it depends on the struct's fields. */
+const char *imc_session_error(const struct imc_session *s);
+int imc_session_errcode(const struct imc_session *s);
+int imc_session_paused(const struct imc_session *s);
+int imc_session_halted(const struct imc_session *s);
+/* No callback runs any more (the application closed from one). */
+void imc_session_halt(struct imc_session *s);
+int imc_session_flags(const struct imc_session *s);
+void imc_session_setflags(struct imc_session *s, int flags);
+const struct imclient_limits *imc_session_limits(const struct imc_session *s);
+struct imc_callbacks *imc_session_callbacks(struct imc_session *s);
+/* The caller's clock, stamped on commands queued from now on. */
+void imc_session_settime(struct imc_session *s, long now_ms);
+/* Nonzero while a literal of some command waits for "+". */
+int imc_session_literal_waiting(const struct imc_session *s);
+/* The continuation hook now in place (to put it back later). */
+imc_continuation_fn *imc_session_continuation(const struct imc_session *s, void **rock);
+/* The oldest command the server owes a reply: an accepted IDLE, which
+ * waits for our DONE, is not one. */
+const struct imc_command *imc_session_oldest_owed(struct imc_session *s);
+
+/* Name the exchange a failure came from: the reason becomes "<what>
+ * failed: <reason>" unless it already starts with what. */
+void imc_session_blame(struct imc_session *s, const char *what);
 
 /* Commands waiting for their tagged reply. */
 size_t imc_session_inflight(const struct imc_session *s);
