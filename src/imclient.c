@@ -133,6 +133,11 @@ const char *imclient_error(struct imclient *imclient)
     return imc_session_error(&imclient->session);
 }
 
+const char *imclient_version(void)
+{
+    return IMCLIENT_VERSION_STRING;
+}
+
 int imclient_errcode(struct imclient *imclient)
 {
     return imc_session_errcode(&imclient->session);

@@ -24,6 +24,31 @@ extern "C" {
 struct imclient;
 
 /*
+ * Version and features (extension).  IMCLIENT_VERSION_NUM grows with every
+ * release (0xMMmmpp); imclient_version() is the library actually loaded.
+ * A program can test for what it uses with the IMCLIENT_HAVE_* macros.
+ */
+#define IMCLIENT_VERSION_MAJOR 1
+#define IMCLIENT_VERSION_MINOR 1
+#define IMCLIENT_VERSION_PATCH 0
+#define IMCLIENT_VERSION_STRING "1.1.0"
+#define IMCLIENT_VERSION_NUM                                                   \
+    ((IMCLIENT_VERSION_MAJOR << 16) | (IMCLIENT_VERSION_MINOR << 8) |          \
+     IMCLIENT_VERSION_PATCH)
+const char *imclient_version(void);
+
+#define IMCLIENT_HAVE_ERROR 1          /* imclient_error, imclient_errcode */
+#define IMCLIENT_HAVE_LIMITS 1         /* imclient_setlimits, timeouts */
+#define IMCLIENT_HAVE_LITERAL_STREAM 1 /* imclient_addliteralcallback */
+#define IMCLIENT_HAVE_TLS_VERIFY 1     /* verified TLS, imclient_begintls */
+#define IMCLIENT_HAVE_COMPRESS 1       /* imclient_compress */
+#define IMCLIENT_HAVE_IDLE 1           /* imclient_idle */
+#define IMCLIENT_HAVE_EVENTS 1         /* imclient_wants, _handle_events */
+#define IMCLIENT_HAVE_START 1          /* the *_start non-blocking forms */
+#define IMCLIENT_HAVE_IMPARSE 1        /* <cyrus/imparse.h> */
+#define IMCLIENT_HAVE_IMAPURL 1        /* <cyrus/imapurl.h> */
+
+/*
  * An untagged reply, a continuation request, or the completion of a command.
  * keyword: "EXISTS", "FETCH", "OK", "NO", "BAD", "EOF", "+" ... (upper case).
  * msgno:   the number before the keyword of an untagged reply, else -1.
