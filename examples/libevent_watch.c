@@ -10,152 +10,59 @@
  * ends IDLE and logs out, and the loop ends with the last connection.
  * LOGIN sends the password as it is: use a local server, or start TLS
  * first (imclient_starttls_start()).
+ *
+ * The commands themselves are in watch_session.c, shared with
+ * libuv_watch; this file is what libevent needs.
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <cyrus/adapters/libevent.h>
 
-struct watch {
-    int id;
-    struct imclient *c; /* NULL once closed */
-};
+#include "watch_session.h"
 
-static const char *password;
-static int open_conns, failed, stopping;
 static struct event *stop_timer;
 
-static void end(struct watch *w)
+/* The timer alone would keep the loop running. */
+static void all_closed(void)
 {
-    if (!w->c) /* EOF to the commands still pending runs their callbacks */
-        return;
-    imclient_close(w->c);
-    w->c = NULL;
-    /* The timer alone would keep the loop running. */
-    if (--open_conns == 0)
-        event_del(stop_timer);
-}
-
-/* A command that did not say OK ends the connection. */
-static int ok(struct watch *w, const char *what, struct imclient_reply *r)
-{
-    if (strcmp(r->keyword, "OK") == 0)
-        return 1;
-    fprintf(stderr, "[%d] %s: %s %s\n", w->id, what, r->keyword,
-            strcmp(r->keyword, "EOF") == 0 && w->c ? imclient_error(w->c) : r->text);
-    failed = 1;
-    end(w);
-    return 0;
-}
-
-static void show(struct imclient *c, void *rock, struct imclient_reply *r)
-{
-    (void)c;
-    struct watch *w = rock;
-    const char *sp = r->text[0] ? " " : "";
-    if (r->msgno >= 0)
-        printf("[%d] * %ld %s%s%s\n", w->id, r->msgno, r->keyword, sp, r->text);
-    else
-        printf("[%d] * %s%s%s\n", w->id, r->keyword, sp, r->text);
-}
-
-static void logged_out(struct imclient *c, void *rock, struct imclient_reply *r)
-{
-    (void)c;
-    struct watch *w = rock;
-    if (ok(w, "LOGOUT", r)) {
-        printf("[%d] logged out\n", w->id);
-        end(w);
-    }
-}
-
-static void idle_over(struct imclient *c, void *rock, struct imclient_reply *r)
-{
-    if (ok(rock, "IDLE", r))
-        imclient_send(c, logged_out, rock, "LOGOUT");
-}
-
-static void selected(struct imclient *c, void *rock, struct imclient_reply *r)
-{
-    struct watch *w = rock;
-    if (!ok(w, "SELECT", r))
-        return;
-    if (stopping)
-        imclient_send(c, logged_out, w, "LOGOUT");
-    else if (imclient_idle(c, idle_over, w) == 0)
-        printf("[%d] idling\n", w->id);
-}
-
-static void logged_in(struct imclient *c, void *rock, struct imclient_reply *r)
-{
-    if (ok(rock, "LOGIN", r))
-        imclient_send(c, selected, rock, "SELECT INBOX");
-}
-
-static void connected(struct imclient *c, void *rock, int result)
-{
-    (void)c;
-    if (result == 0)
-        printf("[%d] connected\n", ((struct watch *)rock)->id);
-    /* else LOGIN, queued meanwhile, gets EOF and says why */
+    event_del(stop_timer);
 }
 
 static void stop_all(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct watch *w = arg;
-    stopping = 1;
-    for (int i = 0; w[i].id; i++)
-        if (w[i].c)
-            imclient_idle_done(w[i].c); /* -1, harmless, when not idling */
+    watch_stop_all(arg);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 4) {
-        fprintf(stderr, "usage: %s HOST PORT USER [N] [SECONDS]\n", argv[0]);
-        return 2;
-    }
-    password = getenv("IMAP_PASSWORD");
-    if (!password) {
-        fprintf(stderr, "%s: set IMAP_PASSWORD\n", argv[0]);
-        return 2;
-    }
-    int n = argc > 4 ? atoi(argv[4]) : 3;
-    int seconds = argc > 5 ? atoi(argv[5]) : 60;
-    if (n < 1 || n > 1000 || seconds < 0) {
-        fprintf(stderr, "%s: N from 1 to 1000, SECONDS from 0\n", argv[0]);
-        return 2;
-    }
-    if (seconds > 29 * 60)
-        seconds = 29 * 60;
+    struct watch_args a;
+    int rc = watch_parse(argc, argv, &a);
+    if (rc != 0)
+        return rc;
     setvbuf(stdout, NULL, _IOLBF, 0);
 
     struct event_base *base = event_base_new();
-    struct watch *w = calloc((size_t)n + 1, sizeof *w); /* ends with id 0 */
+    struct watch *w = calloc((size_t)a.n + 1, sizeof *w); /* ends with id 0 */
     if (!base || !w)
         return 1;
-    for (int i = 0; i < n; i++) {
+    watch_all_closed = all_closed;
+    int open_conns = 0;
+    for (int i = 0; i < a.n; i++) {
         w[i].id = i + 1;
-        if (imclient_connect_start(&w[i].c, argv[1], argv[2], connected, &w[i]) != 0) {
-            fprintf(stderr, "[%d] cannot connect to %s:%s\n", w[i].id, argv[1], argv[2]);
-            failed = 1;
-            w[i].c = NULL;
+        if (watch_open(&w[i], &a) != 0)
             continue;
-        }
         open_conns++;
-        imclient_addcallback(w[i].c, "", 0, show, &w[i], NULL);
         if (imclient_libevent_attach(w[i].c, base) != 0) {
             fprintf(stderr, "[%d] cannot attach to the loop\n", w[i].id);
             return 1;
         }
-        /* Queued now, written once connected. */
-        imclient_send(w[i].c, logged_in, &w[i], "LOGIN %s %s", argv[3], password);
+        watch_login(&w[i], &a);
     }
     stop_timer = evtimer_new(base, stop_all, w);
-    struct timeval tv = { seconds, 0 };
+    struct timeval tv = { a.seconds, 0 };
     if (open_conns > 0)
         evtimer_add(stop_timer, &tv);
 
@@ -164,5 +71,5 @@ int main(int argc, char **argv)
     event_free(stop_timer);
     event_base_free(base);
     free(w);
-    return failed;
+    return watch_failed;
 }
