@@ -25,6 +25,22 @@
 
 static const struct loop_driver *D;
 
+/* Adapter states allocated and not yet freed (scenarios.h). */
+static long live_states;
+
+void *scenarios_calloc(size_t n, size_t size)
+{
+    void *p = calloc(n, size);
+    live_states += p != NULL;
+    return p;
+}
+
+void scenarios_free(void *p)
+{
+    live_states -= p != NULL;
+    free(p);
+}
+
 static long now_ms(void)
 {
     struct timespec ts;
@@ -139,7 +155,7 @@ static int run_loop(void *loop)
 /* Nothing of the adapter is left: no state, nothing registered. */
 #define LOOP_CLEAN(loop)                                         \
     do {                                                         \
-        CHECK_INT(D->live(), 0);                                 \
+        CHECK_INT(live_states, 0);                                 \
         CHECK_INT(D->registered(loop), 0);                       \
         CHECK_INT(D->close(loop), 0);                            \
     } while (0)
@@ -174,7 +190,7 @@ static void command_and_reply(void)
     CHECK_INT(logout.calls, 1);
     CHECK(!imclient_isopen(k.c));
     CHECK_STR(imclient_error(k.c), "connection closed by 127.0.0.1");
-    CHECK_INT(D->live(), 1); /* the connection is still the application's */
+    CHECK_INT(live_states, 1); /* the connection is still the application's */
     imclient_close(k.c);
     SERVER_OK(fs);
     RECEIVED(fs, "1 LOGIN alice \"pass word\"\r\n2 LOGOUT\r\n");
@@ -225,7 +241,7 @@ static void many_connections_pipelined(void)
         imclient_send(x->k.c, on_finish, &x->select, "SELECT %s", "INBOX");
         imclient_send(x->k.c, on_finish, &x->noop, "NOOP");
     }
-    CHECK(D->live() >= MANY);
+    CHECK(live_states >= MANY);
     CHECK_INT(run_loop(loop), 0);
     for (int i = 0; i < MANY; i++) {
         struct many *x = &m[i];
@@ -534,7 +550,7 @@ static void server_closes(void)
     CHECK(!imclient_isopen(k.c));
     CHECK_STR(imclient_error(k.c), "connection closed by 127.0.0.1");
     CHECK_INT(D->registered(loop), 0);
-    CHECK_INT(D->live(), 1);
+    CHECK_INT(live_states, 1);
     imclient_close(k.c);
     SERVER_OK(fs);
     fake_free(fs);

@@ -7,7 +7,19 @@
 #ifndef IMC_ADAPTER_SCENARIOS_H
 #define IMC_ADAPTER_SCENARIOS_H
 
+#include <stddef.h>
+
 struct imclient;
+
+/*
+ * The adapters allocate their state through these (included before
+ * cyrus/adapters/libevent.h or libuv.h), so the scenarios can count it
+ * and show it freed, not only unreachable.
+ */
+void *scenarios_calloc(size_t n, size_t size);
+void scenarios_free(void *p);
+#define IMCLIENT_ADAPTER_CALLOC(n, size) scenarios_calloc((n), (size))
+#define IMCLIENT_ADAPTER_FREE(p) scenarios_free(p)
 
 struct loop_driver {
     const char *name;
@@ -23,8 +35,6 @@ struct loop_driver {
     int (*registered)(void *loop);
     /* Free the loop; -1 if the loop says something was left open. */
     int (*close)(void *loop);
-    /* Adapter states allocated and not yet freed. */
-    long (*live)(void);
 };
 
 int scenarios_main(int argc, char **argv, const struct loop_driver *driver);
