@@ -16,24 +16,16 @@
 #include "replylog.h"
 #include "tlsfake.h"
 
-static const char *secret(struct imclient *c, void *rock, int what, const char *mech)
-{
-    (void)c;
-    (void)rock;
-    (void)mech;
-    if (what == IMCLIENT_SECRET_AUTHNAME)
-        return "alice";
-    if (what == IMCLIENT_SECRET_PASSWORD)
-        return "pw";
-    return NULL;
-}
+/* The secrets the script expects on the wire, handed out by auth_secret()
+ * (authapp.h); nothing else is asked for. */
+static struct auth_secrets creds = { .authname = "alice", .password = "pw" };
 
 static struct imclient *open_plain(const char *port, int allow)
 {
     struct imclient *c = NULL;
     if (imclient_connect(&c, "127.0.0.1", port) != 0)
         return NULL;
-    imclient_setsecretproc(c, secret, NULL);
+    imclient_setsecretproc(c, auth_secret, &creds);
     if (allow)
         imclient_setflags(c, IMCLIENT_CONN_ALLOWPLAINTEXT);
     return c;
@@ -154,7 +146,7 @@ static void plain_allowed_over_tls(void)
     int started = connected && imclient_starttls(c, NULL, NULL, ca, NULL) == 0;
     struct sasl_client *mechs[] = { &imclient_sasl_plain, NULL };
     if (started)
-        imclient_setsecretproc(c, secret, NULL);
+        imclient_setsecretproc(c, auth_secret, &creds);
     int r = started ? imclient_authenticate(c, mechs, "imap", NULL, SASL_PROT_ANY) : -1;
     if (c)
         imclient_close(c);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "authapp.h"
 #include "check.h"
 #include "cyrus/imclient.h"
 #include "fakeserver.h"
@@ -96,17 +97,9 @@ struct sender {
     int sent;
 };
 
-static const char *secret(struct imclient *c, void *rock, int what, const char *mech)
-{
-    (void)c;
-    (void)rock;
-    (void)mech;
-    if (what == IMCLIENT_SECRET_AUTHNAME)
-        return "alice";
-    if (what == IMCLIENT_SECRET_PASSWORD)
-        return "pw";
-    return NULL;
-}
+/* The secrets the script expects on the wire, handed out by auth_secret()
+ * (authapp.h); nothing else is asked for. */
+static struct auth_secrets creds = { .authname = "alice", .password = "pw" };
 
 /* A callback that reacts to an untagged reply by sending a command. */
 static void send_noop(struct imclient *c, void *rock, struct imclient_reply *r)
@@ -134,7 +127,7 @@ static void send_from_callback_during_authenticate(void)
     CHECK_INT(imclient_connect(&c, "127.0.0.1", fake_port(fs)), 0);
     struct sender s = { 0 };
     imclient_addcallback(c, "OK", 0, send_noop, &s, NULL);
-    imclient_setsecretproc(c, secret, NULL);
+    imclient_setsecretproc(c, auth_secret, &creds);
     imclient_setflags(c, IMCLIENT_CONN_ALLOWPLAINTEXT); /* the script has no TLS */
     CHECK_INT(imclient_processoneevent_timeout(c, 5000), 1);
     struct sasl_client *mechs[] = { &imclient_sasl_plain, NULL };

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "authapp.h"
 #include "check.h"
 #include "cyrus/imclient.h"
 #include "fakeserver.h"
@@ -103,13 +104,9 @@ static void limit_exceeded(void)
     FINISH(c, fs);
 }
 
-static const char *secret(struct imclient *c, void *rock, int what, const char *mech)
-{
-    (void)c;
-    (void)rock;
-    (void)mech;
-    return what == IMCLIENT_SECRET_AUTHNAME || what == IMCLIENT_SECRET_PASSWORD ? "a" : NULL;
-}
+/* The secrets the script expects on the wire, handed out by auth_secret()
+ * (authapp.h); nothing else is asked for. */
+static struct auth_secrets creds = { .authname = "a", .password = "a" };
 
 static void authentication_fails(void)
 {
@@ -119,7 +116,7 @@ static void authentication_fails(void)
         F_EXPECT("2 AUTHENTICATE CRAM-MD5\r\n"), F_SEND("2 NO no\r\n"), F_DRAIN()));
     struct imclient *c = greeted(fs);
     CHECK(c != NULL);
-    imclient_setsecretproc(c, secret, NULL);
+    imclient_setsecretproc(c, auth_secret, &creds);
     struct sasl_client *mechs[] = { &imclient_sasl_cram_md5, NULL };
     CHECK_INT(imclient_authenticate(c, mechs, "imap", NULL, SASL_PROT_ANY), 1);
     CHECK_INT(imclient_errcode(c), IMCLIENT_EAUTH);

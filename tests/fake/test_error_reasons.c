@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "authapp.h"
 #include "check.h"
 #include "cyrus/imclient.h"
 #include "fakeserver.h"
@@ -16,14 +17,9 @@
 #define HOSTILE "\x1b[2Jgone \xc2\x9b" "31m \xe2\x80\xae" "dlrow \xc3\xa9t\xc3\xa9"
 #define DEFANGED "?[2Jgone ?31m ?dlrow \xc3\xa9t\xc3\xa9"
 
-static const char *secret(struct imclient *c, void *rock, int what, const char *mech)
-{
-    (void)c;
-    (void)rock;
-    (void)mech;
-    return what == IMCLIENT_SECRET_PASSWORD || what == IMCLIENT_SECRET_AUTHNAME ? "alice"
-                                                                                : NULL;
-}
+/* The secrets the script expects on the wire, handed out by auth_secret()
+ * (authapp.h); nothing else is asked for. */
+static struct auth_secrets creds = { .authname = "alice", .password = "alice" };
 
 /* imclient_error() holds no byte a terminal would act on. */
 static int harmless(const char *s)
@@ -53,7 +49,7 @@ static void authenticate_refusal_text(void)
         F_EXPECT("2 AUTHENTICATE CRAM-MD5\r\n"), F_SEND("2 NO " HOSTILE "\r\n"), F_DRAIN()));
     struct imclient *c = NULL;
     CHECK_INT(imclient_connect(&c, "127.0.0.1", fake_port(fs)), 0);
-    imclient_setsecretproc(c, secret, NULL);
+    imclient_setsecretproc(c, auth_secret, &creds);
     struct sasl_client *mechs[] = { &imclient_sasl_cram_md5, NULL };
     CHECK_INT(imclient_authenticate(c, mechs, "imap", NULL, SASL_PROT_ANY), 1);
     CHECK_ERROR_IS(c, "CRAM-MD5: the server said NO " DEFANGED);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "authapp.h"
 #include "check.h"
 #include "cyrus/imclient.h"
 #include "fakeserver.h"
@@ -55,15 +56,9 @@ static void run_until_result(struct imclient *c, const struct result *r)
             break;
 }
 
-static const char *secret(struct imclient *c, void *rock, int what, const char *mech)
-{
-    (void)c;
-    (void)rock;
-    (void)mech;
-    if (what == IMCLIENT_SECRET_AUTHNAME)
-        return "alice";
-    return what == IMCLIENT_SECRET_PASSWORD ? "pw" : NULL;
-}
+/* The secrets the script expects on the wire, handed out by auth_secret()
+ * (authapp.h); nothing else is asked for. */
+static struct auth_secrets creds = { .authname = "alice", .password = "pw" };
 
 static struct tlsfake *serve_tls(const struct tlsfake_step *steps, size_t n)
 {
@@ -93,7 +88,7 @@ static void starttls_then_authenticate(void)
     reset();
     struct imclient *c = NULL;
     CHECK_INT(imclient_connect(&c, "localhost", tlsfake_port(fs)), 0);
-    imclient_setsecretproc(c, secret, NULL);
+    imclient_setsecretproc(c, auth_secret, &creds);
     struct result tls = { 0, 99 }, auth = { 0, 99 };
     CHECK_INT(imclient_starttls_start(c, NULL, NULL, (char *)ca_file(), NULL, got, &tls), 0);
     /* The flow owns the stream: the application's commands wait. */
@@ -128,7 +123,7 @@ static void one_flow_at_a_time(void)
         F_EXPECT("2 AUTHENTICATE CRAM-MD5\r\n"), F_SEND("2 NO nope\r\n"), F_DRAIN()));
     struct imclient *c = NULL;
     CHECK_INT(imclient_connect(&c, "127.0.0.1", fake_port(fs)), 0);
-    imclient_setsecretproc(c, secret, NULL);
+    imclient_setsecretproc(c, auth_secret, &creds);
     struct result a = { 0, 99 }, b = { 0, 99 }, z = { 0, 99 };
     struct sasl_client *mechs[] = { &imclient_sasl_cram_md5, NULL };
     CHECK_INT(imclient_authenticate_start(c, mechs, "imap", NULL, SASL_PROT_ANY, got, &a), 0);
@@ -157,7 +152,7 @@ static void connection_lost_mid_exchange(void)
         F_EXPECT("2 AUTHENTICATE CRAM-MD5\r\n"), F_CLOSE()));
     struct imclient *c = NULL;
     CHECK_INT(imclient_connect(&c, "127.0.0.1", fake_port(fs)), 0);
-    imclient_setsecretproc(c, secret, NULL);
+    imclient_setsecretproc(c, auth_secret, &creds);
     struct result a = { 0, 99 };
     struct sasl_client *mechs[] = { &imclient_sasl_cram_md5, NULL };
     CHECK_INT(imclient_authenticate_start(c, mechs, "imap", NULL, SASL_PROT_ANY, got, &a), 0);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authapp.h"
 #include "check.h"
 #include "cyrus/imclient.h"
 #include "fakeserver.h"
@@ -20,17 +21,9 @@ static void collect(struct imclient *c, void *rock, int dir, const char *data, s
         imc_buf_append(rock, data, len);
 }
 
-static const char *secret(struct imclient *c, void *rock, int what, const char *mech)
-{
-    (void)c;
-    (void)rock;
-    (void)mech;
-    if (what == IMCLIENT_SECRET_AUTHNAME)
-        return "alice";
-    if (what == IMCLIENT_SECRET_PASSWORD)
-        return "pw";
-    return NULL;
-}
+/* The secrets the script expects on the wire, handed out by auth_secret()
+ * (authapp.h); nothing else is asked for. */
+static struct auth_secrets creds = { .authname = "alice", .password = "pw" };
 
 /* Connect with the trace collecting what the client writes into out. */
 static struct imclient *traced(struct fakeserver *fs, struct imc_buf *out, int flags)
@@ -40,7 +33,7 @@ static struct imclient *traced(struct fakeserver *fs, struct imc_buf *out, int f
         return NULL;
     imclient_settrace(c, collect, out);
     imclient_settraceflags(c, flags);
-    imclient_setsecretproc(c, secret, NULL);
+    imclient_setsecretproc(c, auth_secret, &creds);
     imclient_setflags(c, IMCLIENT_CONN_ALLOWPLAINTEXT); /* the script has no TLS */
     return c;
 }
