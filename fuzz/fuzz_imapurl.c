@@ -16,26 +16,7 @@
 #include <string.h>
 
 #include <cyrus/imapurl.h>
-
-static int same_str(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-static int same_url(const struct imapurl *a, const struct imapurl *b)
-{
-    return same_str(a->user, b->user) && same_str(a->auth, b->auth) &&
-           same_str(a->host, b->host) && a->port == b->port &&
-           same_str(a->mailbox, b->mailbox) && same_str(a->mailbox_utf8, b->mailbox_utf8) &&
-           a->uidvalidity == b->uidvalidity && same_str(a->search, b->search) &&
-           a->uid == b->uid && same_str(a->section, b->section) &&
-           a->has_partial == b->has_partial && a->start_octet == b->start_octet &&
-           a->octet_count == b->octet_count &&
-           same_str(a->urlauth.expire, b->urlauth.expire) &&
-           same_str(a->urlauth.access, b->urlauth.access) &&
-           same_str(a->urlauth.mech, b->urlauth.mech) &&
-           same_str(a->urlauth.token, b->urlauth.token);
-}
+#include "same_url.h"
 
 /* Builds u into a fresh allocation of exactly the size asked for. */
 static char *build_exact(const struct imapurl *u)
