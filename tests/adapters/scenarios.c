@@ -798,9 +798,9 @@ static int servers_missing(void)
 
 #define REAL_CONNS 4
 
-struct session {
-    struct conn k;
-    struct cmd login, select, logout;
+/* What SELECT INBOX brings on a real server, counted by on_exists() and
+ * on_flags() (rock: a struct seen): exactly one of each. */
+struct seen {
     int exists, flags;
 };
 
@@ -808,15 +808,21 @@ static void on_exists(struct imclient *c, void *rock, struct imclient_reply *r)
 {
     (void)c;
     (void)r;
-    ((struct session *)rock)->exists++;
+    ((struct seen *)rock)->exists++;
 }
 
 static void on_flags(struct imclient *c, void *rock, struct imclient_reply *r)
 {
     (void)c;
     (void)r;
-    ((struct session *)rock)->flags++;
+    ((struct seen *)rock)->flags++;
 }
+
+struct session {
+    struct conn k;
+    struct cmd login, select, logout;
+    struct seen seen;
+};
 
 /* Several connections to each server on one loop: LOGIN, SELECT INBOX,
  * LOGOUT, each sent from the previous command's callback, and
@@ -832,12 +838,12 @@ static void real_login_select(void)
         for (int i = 0; i < REAL_CONNS; i++) {
             struct session *y = &x[i];
             CHECK(open_conn(&y->k, "127.0.0.1", s->port));
-            y->exists = y->flags = 0;
+            y->seen = (struct seen){ 0, 0 };
             y->logout = (struct cmd){ &y->k, "logout", 0, NULL, NULL, 1 };
             y->select = (struct cmd){ &y->k, "select", 0, "LOGOUT", &y->logout, 0 };
             y->login = (struct cmd){ &y->k, "login", 0, "SELECT INBOX", &y->select, 0 };
-            imclient_addcallback(y->k.c, "EXISTS", CALLBACK_NUMBERED, on_exists, y, "FLAGS", 0,
-                                 on_flags, y, NULL);
+            imclient_addcallback(y->k.c, "EXISTS", CALLBACK_NUMBERED, on_exists, &y->seen, "FLAGS",
+                                 0, on_flags, &y->seen, NULL);
             CHECK_INT(D->attach(y->k.c, loop), 0);
             imclient_send(y->k.c, on_finish, &y->login, "LOGIN %s %s", s->user, s->pass);
         }
@@ -851,8 +857,8 @@ static void real_login_select(void)
             CHECK_INT(y->login.calls, 1);
             CHECK_INT(y->select.calls, 1);
             CHECK_INT(y->logout.calls, 1);
-            CHECK_INT(y->exists, 1);
-            CHECK_INT(y->flags, 1);
+            CHECK_INT(y->seen.exists, 1);
+            CHECK_INT(y->seen.flags, 1);
         }
         LOOP_CLEAN(loop);
     }
@@ -868,7 +874,7 @@ struct secure {
     struct cmd select, logout;
     int connect_result, tls_result, auth_result;
     int connect_calls, tls_calls, auth_calls;
-    int exists, flags;
+    struct seen seen;
 };
 
 static struct sasl_client *scram_only[] = { &imclient_sasl_scram_sha256, NULL };
@@ -933,20 +939,6 @@ static void secure_connected(struct imclient *c, void *rock, int result)
         say(&x->k, "starttls refused|%s\n", imclient_error(c));
 }
 
-static void secure_exists(struct imclient *c, void *rock, struct imclient_reply *r)
-{
-    (void)c;
-    (void)r;
-    ((struct secure *)rock)->exists++;
-}
-
-static void secure_flags(struct imclient *c, void *rock, struct imclient_reply *r)
-{
-    (void)c;
-    (void)r;
-    ((struct secure *)rock)->flags++;
-}
-
 static void real_starttls_scram_select(void)
 {
     if (servers_missing())
@@ -966,7 +958,7 @@ static void real_starttls_scram_select(void)
             CHECK_INT(imclient_connect_start(&y->k.c, "localhost", y->srv->port,
                                              secure_connected, y), 0);
             imclient_addcallback(y->k.c, "", 0, on_untagged, &y->k, "EXISTS", CALLBACK_NUMBERED,
-                                 secure_exists, y, "FLAGS", 0, secure_flags, y, NULL);
+                                 on_exists, &y->seen, "FLAGS", 0, on_flags, &y->seen, NULL);
             CHECK_INT(D->attach(y->k.c, loop), 0);
         }
         CHECK_INT(run_loop(loop), 0);
@@ -983,8 +975,8 @@ static void real_starttls_scram_select(void)
             CHECK_INT(y->auth_result, 0);
             CHECK_INT(y->select.calls, 1);
             CHECK_INT(y->logout.calls, 1);
-            CHECK_INT(y->exists, 1);
-            CHECK_INT(y->flags, 1);
+            CHECK_INT(y->seen.exists, 1);
+            CHECK_INT(y->seen.flags, 1);
             CHECK(y->k.c == NULL); /* closed from LOGOUT's callback */
         }
         LOOP_CLEAN(loop);
