@@ -37,6 +37,7 @@ static int attempt_io(struct imclient *c, struct imc_flow *f, int events)
         imc_fail(c, IMCLIENT_ECONNECT, "%s", err); /* EOF to the commands queued meanwhile */
         return r;
     }
+    imc_fd_closing(c); /* the attempt's descriptor gives way to the socket */
     c->transport = imc_socket_connected(c->transport);
     /* The greeting is owed from now, not from when the lookup began. */
     c->last_activity = imc_now_ms();

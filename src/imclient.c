@@ -47,6 +47,10 @@ static void flush_before_close(struct imclient *c)
 
 static void destroy(struct imclient *c)
 {
+    /* The loop forgets the descriptor first; the flush below waits on it
+     * with a poll() of its own. */
+    imc_fd_closing(c);
+    c->fdclosing = NULL;
     if (c->cleanup)
         c->cleanup(c->cleanuprock);
     if (c->transport)
@@ -75,6 +79,12 @@ void imclient_setcleanup(struct imclient *imclient, void (*proc)(void *rock), vo
 {
     imclient->cleanup = proc;
     imclient->cleanuprock = rock;
+}
+
+void imclient_setfdclosing(struct imclient *imclient, imclient_fdclosing_proc_t *proc, void *rock)
+{
+    imclient->fdclosing = proc;
+    imclient->fdclosingrock = rock;
 }
 
 void imclient_close(struct imclient *imclient)

@@ -33,6 +33,8 @@ struct imclient {
     struct imc_flow *flow;           /* STARTTLS, AUTHENTICATE, COMPRESS running */
     int blocking_call;               /* > 0 while a blocking form starts its flow */
     void *cleanuprock;
+    imclient_fdclosing_proc_t *fdclosing; /* told before the watched descriptor closes */
+    void *fdclosingrock;
     int exclusive;                   /* > 0 while STARTTLS/AUTHENTICATE own the stream */
     unsigned state;                  /* IMC_ST_*, through imc_is()/imc_mark() */
 };
@@ -79,6 +81,9 @@ void imc_trim(struct imclient *c);
 
 /* Close the socket once the session has failed; EOF has been delivered. */
 void imc_drop_transport(struct imclient *c);
+/* Tells the application's loop that the descriptor imclient_wants()
+ * reports is about to close; call it before every such close. */
+void imc_fd_closing(struct imclient *c);
 /* Read once (and what layers still hold), feed the session, then write
  * what its callbacks queued.  Returns 0, or -1 if the connection failed. */
 int imc_read_once(struct imclient *c);

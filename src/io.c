@@ -13,8 +13,18 @@
 
 #include "cyrus/xmalloc.h"
 
+void imc_fd_closing(struct imclient *c)
+{
+    if (!c->fdclosing || !c->transport || c->transport->fd < 0)
+        return;
+    c->depth++; /* what it calls on c waits, as from a callback */
+    c->fdclosing(c, c->fdclosingrock, c->transport->fd);
+    c->depth--;
+}
+
 void imc_drop_transport(struct imclient *c)
 {
+    imc_fd_closing(c);
     imc_transport_destroy(c->transport);
     c->transport = NULL;
 }

@@ -44,6 +44,7 @@ const char *imclient_version(void);
 #define IMCLIENT_HAVE_COMPRESS 1       /* imclient_compress */
 #define IMCLIENT_HAVE_IDLE 1           /* imclient_idle */
 #define IMCLIENT_HAVE_EVENTS 1         /* imclient_wants, _handle_events */
+#define IMCLIENT_HAVE_FDCLOSING 1      /* imclient_setfdclosing */
 #define IMCLIENT_HAVE_START 1          /* the *_start non-blocking forms */
 #define IMCLIENT_HAVE_IMPARSE 1        /* <cyrus/imparse.h> */
 #define IMCLIENT_HAVE_IMAPURL 1        /* <cyrus/imapurl.h> */
@@ -198,12 +199,23 @@ int imclient_connect_start(struct imclient **imclient, const char *host, const c
  *
  * imclient_setcleanup() names a procedure called when the connection is
  * freed, however that happens, so a loop adapter can drop its watchers.
+ *
+ * imclient_setfdclosing() names a procedure called just before the library
+ * closes the descriptor imclient_wants() reports: when the connection ends
+ * (a failure, the server's EOF, imclient_close()) and when a finished
+ * imclient_connect_start() attempt hands over to the socket.  A loop that
+ * knows descriptors by number (libevent, libuv, epoll) must forget fd then,
+ * or a socket opened later with the same number would go unwatched.  The
+ * procedure runs inside the library: it may only stop watching; calls on
+ * the connection made from it are refused or deferred as from a callback.
  */
 #define IMCLIENT_EV_READ  1
 #define IMCLIENT_EV_WRITE 2
 int imclient_wants(struct imclient *imclient, int *fd, int *timeout_ms);
 int imclient_handle_events(struct imclient *imclient, int events);
 void imclient_setcleanup(struct imclient *imclient, void (*proc)(void *rock), void *rock);
+typedef void imclient_fdclosing_proc_t(struct imclient *imclient, void *rock, int fd);
+void imclient_setfdclosing(struct imclient *imclient, imclient_fdclosing_proc_t *proc, void *rock);
 
 /*
  * Per-connection limits.  Exceeding one closes the connection with a clear

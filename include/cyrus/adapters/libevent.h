@@ -22,16 +22,13 @@
  *   Returns 0, or -1 (c or base NULL, c already closed, out of memory,
  *   libevent refused the events).  Attach a connection once.
  *
- * The adapter watches a duplicate of the connection's descriptor, one
- * more descriptor per connection (see imclient_libevent__watch below).
- *
  * When the connection ends (the server closed, a limit or a timeout, a
  * failure) its pending commands get EOF and the adapter stops watching;
  * the connection stays the application's, to read imclient_error() and
  * close.  imclient_close() -- from anywhere, a callback of the connection
  * included -- frees what the adapter holds.  The adapter owns the
- * connection's imclient_setcleanup() slot: setting another procedure
- * detaches it and leaks its events.
+ * connection's imclient_setcleanup() and imclient_setfdclosing() slots:
+ * setting another procedure in either detaches it and leaks its events.
  *
  * What the connection waits for is asked again after each of its events.
  * Work done on it from elsewhere -- imclient_send() from a timer of yours
@@ -39,9 +36,7 @@
  * that no deadline is missed meanwhile, the adapter's timer never sleeps
  * longer than the connection's shortest limit (timeout_ms or
  * command_timeout_ms).  Output such a send could not write at once (a
- * large literal on a full socket) may wait for that long, and so may the
- * adapter's duplicate of a socket such a send found broken, keeping the
- * connection open at the TCP level until then.
+ * large literal on a full socket) may wait for that long.
  *
  * Define IMCLIENT_ADAPTER_CALLOC(n, size) and IMCLIENT_ADAPTER_FREE(p)
  * before including this header to allocate the adapter's state your way.
@@ -49,10 +44,8 @@
 #ifndef CYRUS_ADAPTERS_LIBEVENT_H
 #define CYRUS_ADAPTERS_LIBEVENT_H
 
-#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -67,8 +60,7 @@ struct imclient_libevent {
     struct imclient *c;
     struct event_base *base;
     struct event *rd, *wr, *timer;
-    int fd;      /* the library's descriptor rd and wr stand for, -1: none */
-    int dup;     /* the descriptor rd and wr watch, the adapter's own */
+    int fd;      /* the descriptor rd and wr watch, -1: none */
     int writing; /* wr is pending */
     int busy;           /* imclient_handle_events() called from here is running */
     int freed;          /* c was freed while busy: the state goes when it returns */
@@ -76,36 +68,34 @@ struct imclient_libevent {
 
 static inline void imclient_libevent__on_event(evutil_socket_t fd, short what, void *arg);
 
-/* Closing our duplicate at once lets the server see the connection end
- * now, not when the loop next wakes. */
 static inline void imclient_libevent__unwatch(struct imclient_libevent *s)
 {
     if (s->rd)
         event_free(s->rd);
     if (s->wr)
         event_free(s->wr);
-    if (s->dup >= 0)
-        close(s->dup);
     s->rd = s->wr = NULL;
-    s->fd = s->dup = -1;
+    s->fd = -1;
     s->writing = 0;
 }
 
 /* libevent counts the events on each descriptor number and tells the
- * kernel only when the count leaves or reaches zero.  The library closes
- * its descriptor before the adapter hears of it (a failure, a finished
- * connection attempt), and a callback may meanwhile open a socket that
- * takes the number: watched directly, that socket would be counted as
- * already known and never reach the kernel.  A duplicate keeps the number
- * ours until we let go of it. */
+ * kernel only when the count leaves or reaches zero: events left on a
+ * number the library has closed would hide from the kernel the next
+ * socket to get that number.  The library says before it closes. */
+static inline void imclient_libevent__fdclosing(struct imclient *c, void *rock, int fd)
+{
+    struct imclient_libevent *s = (struct imclient_libevent *)rock;
+    (void)c;
+    if (fd == s->fd)
+        imclient_libevent__unwatch(s);
+}
+
 static inline int imclient_libevent__watch(struct imclient_libevent *s, int fd)
 {
-    s->dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (s->dup < 0)
-        return -1;
     s->fd = fd;
-    s->rd = event_new(s->base, s->dup, EV_READ | EV_PERSIST, imclient_libevent__on_event, s);
-    s->wr = event_new(s->base, s->dup, EV_WRITE | EV_PERSIST, imclient_libevent__on_event, s);
+    s->rd = event_new(s->base, fd, EV_READ | EV_PERSIST, imclient_libevent__on_event, s);
+    s->wr = event_new(s->base, fd, EV_WRITE | EV_PERSIST, imclient_libevent__on_event, s);
     if (!s->rd || !s->wr || event_add(s->rd, NULL) != 0) {
         imclient_libevent__unwatch(s);
         return -1;
@@ -219,13 +209,14 @@ static inline int imclient_libevent_attach(struct imclient *c, struct event_base
         return -1;
     s->c = c;
     s->base = base;
-    s->fd = s->dup = -1;
+    s->fd = -1;
     s->timer = evtimer_new(base, imclient_libevent__on_event, s);
     if (!s->timer || imclient_libevent__watch(s, fd) != 0) {
         imclient_libevent__free(s);
         return -1;
     }
     imclient_setcleanup(c, imclient_libevent__cleanup, s);
+    imclient_setfdclosing(c, imclient_libevent__fdclosing, s);
     imclient_libevent__arm(s);
     return 0;
 }

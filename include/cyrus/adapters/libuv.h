@@ -23,14 +23,8 @@
  *   (a prepare handle, which does not keep the loop alive by itself), so
  *   commands sent from anywhere -- a timer of yours, another connection's
  *   callback -- are seen at once.  Returns 0, or -1 (c or loop NULL, c
- *   already closed, out of memory or descriptors, libuv refused to poll).
+ *   already closed, out of memory, libuv refused to poll).
  *   Attach a connection once.
- *
- * The adapter polls a duplicate of the connection's descriptor, one more
- * descriptor per connection: libuv knows a polled descriptor by its
- * number, and the library closes its own when the connection ends or the
- * descriptor changes, before the adapter hears of it; a number the
- * adapter holds cannot meanwhile go to another socket.
  *
  * When the connection ends (the server closed, a limit or a timeout, a
  * failure) its pending commands get EOF and the adapter closes its
@@ -40,8 +34,9 @@
  * libuv closes handles asynchronously: after imclient_close() of a
  * connection whose loop has stopped, run the loop once more
  * (uv_run(loop, UV_RUN_DEFAULT)) before uv_loop_close().  The adapter owns
- * the connection's imclient_setcleanup() slot: setting another procedure
- * detaches it and leaks its handles.
+ * the connection's imclient_setcleanup() and imclient_setfdclosing()
+ * slots: setting another procedure in either detaches it and leaks its
+ * handles.
  *
  * Define IMCLIENT_ADAPTER_CALLOC(n, size) and IMCLIENT_ADAPTER_FREE(p)
  * before including this header to allocate the adapter's state your way.
@@ -49,10 +44,8 @@
 #ifndef CYRUS_ADAPTERS_LIBUV_H
 #define CYRUS_ADAPTERS_LIBUV_H
 
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <uv.h>
 
@@ -69,7 +62,6 @@ struct imclient_libuv;
  * watch it served, so each has its own allocation. */
 struct imclient_libuv__poll {
     uv_poll_t handle;
-    int dup;                  /* the descriptor polled, the adapter's own */
     struct imclient_libuv *s;
 };
 
@@ -79,7 +71,7 @@ struct imclient_libuv {
     uv_loop_t *loop;
     struct imclient *c;                /* NULL once c has been freed */
     struct imclient_libuv__poll *poll; /* NULL while nothing is watched */
-    int fd;                            /* the library's descriptor poll stands for */
+    int fd;                            /* the descriptor polled, -1: none */
     int polling;                       /* UV_READABLE / UV_WRITABLE asked for, 0: none */
     uint64_t due;                      /* loop time the timer fires at, while it runs */
     int closing;                       /* uv_close() has been called on timer and prepare */
@@ -105,16 +97,14 @@ static inline void imclient_libuv__poll_closed(uv_handle_t *h)
     imclient_libuv__release(s);
 }
 
-/* uv_close() has forgotten the descriptor by the time it returns; closing
- * ours at once lets the server see the connection end now, not at the
- * loop's next turn. */
+/* uv_close() has forgotten the descriptor by the time it returns, though
+ * the handle's memory lives on until its close callback. */
 static inline void imclient_libuv__unwatch(struct imclient_libuv *s)
 {
     struct imclient_libuv__poll *p = s->poll;
     if (!p)
         return;
     uv_close((uv_handle_t *)&p->handle, imclient_libuv__poll_closed);
-    close(p->dup);
     s->poll = NULL;
     s->fd = -1;
     s->polling = 0;
@@ -126,10 +116,7 @@ static inline int imclient_libuv__watch(struct imclient_libuv *s, int fd)
         (struct imclient_libuv__poll *)IMCLIENT_ADAPTER_CALLOC(1, sizeof *p);
     if (!p)
         return -1;
-    p->dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (p->dup < 0 || uv_poll_init(s->loop, &p->handle, p->dup) != 0) {
-        if (p->dup >= 0)
-            close(p->dup);
+    if (uv_poll_init(s->loop, &p->handle, fd) != 0) {
         IMCLIENT_ADAPTER_FREE(p);
         return -1;
     }
@@ -140,6 +127,17 @@ static inline int imclient_libuv__watch(struct imclient_libuv *s, int fd)
     s->polling = 0;
     s->refs++;
     return 0;
+}
+
+/* libuv knows a polled descriptor by its number: a watch left on a number
+ * the library has closed would be taken for the next socket to get that
+ * number.  The library says before it closes. */
+static inline void imclient_libuv__fdclosing(struct imclient *c, void *rock, int fd)
+{
+    struct imclient_libuv *s = (struct imclient_libuv *)rock;
+    (void)c;
+    if (fd == s->fd)
+        imclient_libuv__unwatch(s);
 }
 
 static inline void imclient_libuv__close(struct imclient_libuv *s)
@@ -155,11 +153,19 @@ static inline void imclient_libuv__close(struct imclient_libuv *s)
 /* The state outlives this call whatever happens inside it: a cleanup hook
  * only starts closing the handles, and their close callbacks run in a
  * later phase of the loop. */
+static inline void imclient_libuv__arm(struct imclient_libuv *s);
+
 static inline void imclient_libuv__handle(struct imclient_libuv *s, int events)
 {
     /* -1: closed, and maybe freed; either way its socket is closed. */
-    if (imclient_handle_events(s->c, events) < 0)
+    if (imclient_handle_events(s->c, events) < 0) {
         imclient_libuv__close(s);
+        return;
+    }
+    /* At once, not at the prepare: when the descriptor changed (an attempt
+     * handed over to its socket) nothing is polled, and with nothing
+     * active the loop would end before its next prepare. */
+    imclient_libuv__arm(s);
 }
 
 static inline void imclient_libuv__on_poll(uv_poll_t *h, int status, int uvevents)
@@ -258,6 +264,7 @@ static inline int imclient_libuv_attach(struct imclient *c, uv_loop_t *loop)
     s->c = c;
     s->refs += 3; /* timer, prepare, c */
     imclient_setcleanup(c, imclient_libuv__cleanup, s);
+    imclient_setfdclosing(c, imclient_libuv__fdclosing, s);
     uv_prepare_start(&s->prepare, imclient_libuv__on_prepare);
     uv_unref((uv_handle_t *)&s->prepare);
     imclient_libuv__arm(s);
