@@ -69,6 +69,7 @@ int imapurl_mutf7_to_utf8(const char *in, size_t inlen, char *out, size_t outcap
 int imapurl_utf8_to_mutf7(const char *in, size_t inlen, char *out, size_t outcap,
                           size_t *outlen);
 
+#ifndef IMCLIENT_CYRUS3 /* Cyrus 3.x's struct imapurl: <cyrus/imclient_cyrus3.h> */
 /*
  * An absolute IMAP URL (RFC 5092):
  *
@@ -139,9 +140,14 @@ int imapurl_parse(struct imapurl *url, const char *s, char *buf, size_t bufcap);
  * a UID, a search with a UID, mech without token).
  */
 int imapurl_build(const struct imapurl *url, char *out, size_t outcap, size_t *outlen);
+#endif /* !IMCLIENT_CYRUS3 */
 
 #ifdef __cplusplus
 }
+#endif
+
+#ifdef IMCLIENT_CYRUS3
+#include <cyrus/imclient_cyrus3.h>
 #endif
 
 #endif

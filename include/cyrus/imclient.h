@@ -83,8 +83,10 @@ typedef void imclient_result_proc_t(struct imclient *imclient, void *rock, int r
  * rewrite the server's mechanism list to steer us to such a mechanism. */
 #define IMCLIENT_CONN_ALLOWPLAINTEXT 0x10
 
+#ifndef IMCLIENT_CYRUS3 /* Cyrus 3.x's form: <cyrus/imclient_cyrus3.h> */
 int imclient_connect(struct imclient **imclient, const char *host,
                      const char *port);
+#endif
 void imclient_close(struct imclient *imclient);
 void imclient_setflags(struct imclient *imclient, int flags);
 void imclient_clearflags(struct imclient *imclient, int flags);
@@ -95,9 +97,11 @@ void imclient_send(struct imclient *imclient, imclient_proc_t *finishproc,
 void imclient_getselectinfo(struct imclient *imclient, int *fd,
                             int *wanttowrite);
 void imclient_processoneevent(struct imclient *imclient);
+#ifndef IMCLIENT_CYRUS3
 int imclient_authenticate(struct imclient *imclient,
                           struct sasl_client **availmech, const char *service,
                           const char *user, int protallowed);
+#endif
 int imclient_havetls(void);
 int imclient_starttls(struct imclient *imclient, char *cert_file,
                       char *key_file, char *CAfile, char *CApath);
@@ -385,6 +389,11 @@ int imclient_getssf(struct imclient *imclient);
 
 #ifdef __cplusplus
 }
+#endif
+
+/* Opt-in source compatibility with Cyrus IMAP 3.x. */
+#ifdef IMCLIENT_CYRUS3
+#include <cyrus/imclient_cyrus3.h>
 #endif
 
 #endif /* CYRUS_IMCLIENT_H */

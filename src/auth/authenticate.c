@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cyrus/imclient_cyrus3.h" /* IMCLIENT_CONN_INITIALRESPONSE */
 #include "cyrus/xmalloc.h"
 #include "flow.h"
 #include "transport/deflate.h"
@@ -147,7 +148,10 @@ static int resume(struct imclient *c, struct imc_flow *base)
     f->state = AUTH_OVER;
     if (imc_caps_end(c, &f->caps) < 0)
         return 1;
-    f->a.sasl_ir = imc_caps_has(&f->caps.caps, "SASL-IR");
+    /* IMCLIENT_CONN_INITIALRESPONSE: the application vouches for SASL-IR
+     * where CAPABILITY does not list it (<cyrus/imclient_cyrus3.h>). */
+    f->a.sasl_ir = imc_caps_has(&f->caps.caps, "SASL-IR") ||
+                   (imc_session_flags(&c->session) & IMCLIENT_CONN_INITIALRESPONSE);
     return next_mechanism(c, f);
 }
 

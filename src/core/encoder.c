@@ -1,5 +1,6 @@
 #include "core/encoder.h"
 
+#include <sasl/saslutil.h>
 #include <stdio.h>
 #include <string.h>
 #include "util/ascii.h"
@@ -136,6 +137,34 @@ static int encode_arg(struct imc_outq *q, uint64_t tag, int nonsync, char conv,
 }
 
 /*
+ * %B (Cyrus 3.x): an int length and that many bytes, written as base64.
+ * It carries SASL responses, so its bytes are a secret unless the token
+ * holding them is one already (watched).  Encoded in pieces of whole
+ * quanta, so no copy of the whole secret is made.
+ */
+static int encode_base64(struct imc_outq *q, va_list *ap, int watched, char *err,
+                         size_t errlen, const char *fmt)
+{
+    int len = va_arg(*ap, int);
+    const char *data = va_arg(*ap, const char *);
+    if (len < 0 || (len > 0 && !data))
+        return refuse(err, errlen, fmt, "%B with a negative length or NULL data");
+    uint64_t from = imc_outq_end(q);
+    char piece[4 * 768 + 1];
+    for (size_t at = 0; at < (size_t)len;) {
+        unsigned n = (size_t)len - at < 3 * 768 ? (unsigned)((size_t)len - at) : 3 * 768;
+        unsigned outlen = 0;
+        sasl_encode64(data + at, n, piece, sizeof piece, &outlen);
+        imc_outq_append(q, piece, outlen);
+        at += n;
+    }
+    explicit_bzero(piece, sizeof piece);
+    if (!watched)
+        imc_outq_secret(q, from, imc_outq_end(q));
+    return 0;
+}
+
+/*
  * Which token of a command is a secret, counting the command name as 0:
  * LOGIN's password (RFC 3501 6.2.3) and AUTHENTICATE's initial response
  * (RFC 4959), whoever sends them.  -1 when the command carries none.
@@ -196,7 +225,15 @@ int imc_encode_command(struct imc_outq *q, uint64_t tag, int nonsync,
         if (*p != '%')
             continue;
         append_text(q, &watch, run, (size_t)(p - run));
-        if (encode_arg(q, tag, nonsync, p[1], &args, err, errlen, fmt) < 0) {
+        int r;
+        if (p[1] == 'B' && p[2] != '\0')
+            /* Cyrus 3.x dropped whatever followed; say so instead. */
+            r = refuse(err, errlen, fmt, "%B not at the end of the format");
+        else if (p[1] == 'B')
+            r = encode_base64(q, &args, watch.token == watch.want, err, errlen, fmt);
+        else
+            r = encode_arg(q, tag, nonsync, p[1], &args, err, errlen, fmt);
+        if (r < 0) {
             va_end(args);
             imc_outq_rollback(q, mark);
             return -1;

@@ -7,6 +7,8 @@
  *   %s  an astring: atom, quoted string or literal, whichever the bytes allow
  *   %d  int in decimal;  %u  unsigned int in decimal
  *   %v  NULL-terminated char *[] written as space-separated astrings
+ *   %B  int length and bytes, written as base64 (a secret); ends the
+ *       format, as in Cyrus 3.x
  *
  * A literal is "{n}\r\n" followed by a barrier (the rest waits for "+"), or
  * "{n+}\r\n" without one when the server accepts non-synchronizing literals.
