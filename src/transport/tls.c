@@ -12,9 +12,11 @@
 
 #include "cyrus/xmalloc.h"
 #include "transport/tls_config.h"
+#include "transport/tls_ctx_share.h"
 
 struct tls_layer {
     struct imc_transport base; /* first: callers hold a struct imc_transport * */
+    struct imc_tls_ctx_share *share; /* holds ctx, perhaps for other layers too */
     SSL_CTX *ctx;
     SSL *ssl;
     BIO_METHOD *method;
@@ -241,7 +243,7 @@ static int setup_ssl(struct tls_layer *l, char *err, size_t errlen)
 static void free_layer(struct tls_layer *l)
 {
     SSL_free(l->ssl); /* and its BIO */
-    SSL_CTX_free(l->ctx);
+    imc_tls_ctx_release(l->share);
     BIO_meth_free(l->method);
     ERR_clear_error();
     free(l->host);
@@ -375,7 +377,7 @@ struct imc_transport *imc_tls_new_from(struct imc_transport *lower,
     l->base.ops = &tls_ops;
     l->base.lower = lower;
     l->base.fd = lower->fd;
-    SSL_CTX_up_ref(cfg->ctx);
+    l->share = imc_tls_ctx_hold(cfg->share);
     l->ctx = cfg->ctx;
     l->host = xstrdup(cfg->host);
     l->given = xstrdup(cfg->given);

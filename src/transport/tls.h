@@ -4,10 +4,11 @@
  * OpenSSL never sees the socket: its records go through a BIO whose read and
  * write are imc_transport calls on the lower layer, so the layer works the
  * same over the socket or over any other layer stacked there later.
- * Every layer has its own SSL_CTX: client certificates and verification
- * settings belong to one connection.  The one thing shared is the store of
- * the system's trusted CAs, loaded once per process and never modified
- * (transport/trust_store.c).
+ * Layers made with the same arguments share one SSL_CTX, never modified
+ * once made (transport/tls_ctx_share.c); what belongs to one connection
+ * (the host to check, the verify callback) is set on its SSL.  Contexts
+ * that verify against the system's CAs share one store of them, loaded
+ * once per process (transport/trust_store.c).
  */
 #ifndef IMC_TLS_H
 #define IMC_TLS_H

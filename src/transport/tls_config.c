@@ -18,6 +18,7 @@
 
 #include "cyrus/xmalloc.h"
 #include "transport/idn.h"
+#include "transport/tls_ctx_share.h"
 #include "transport/trust_store.h"
 
 const char *imc_tls_openssl_reason(unsigned long *code)
@@ -209,13 +210,14 @@ struct imc_tls_config *imc_tls_config_new(const struct imc_tls_options *o, char 
     char *host = wire_host(o->host, err, errlen);
     if (!host)
         return NULL;
-    SSL_CTX *ctx = make_ctx(o, err, errlen);
-    if (!ctx) {
+    struct imc_tls_ctx_share *share = imc_tls_ctx_obtain(o, make_ctx, err, errlen);
+    if (!share) {
         free(host);
         return NULL;
     }
     struct imc_tls_config *cfg = xzmalloc(sizeof *cfg);
-    cfg->ctx = ctx;
+    cfg->share = share;
+    cfg->ctx = share->ctx;
     cfg->host = host;
     cfg->given = xstrdup(o->host ? o->host : "");
     cfg->verify = o->verify;
@@ -226,7 +228,7 @@ void imc_tls_config_free(struct imc_tls_config *cfg)
 {
     if (!cfg)
         return;
-    SSL_CTX_free(cfg->ctx);
+    imc_tls_ctx_release(cfg->share);
     free(cfg->host);
     free(cfg->given);
     free(cfg);

@@ -7,6 +7,7 @@
 #include "transport/tls.h"
 
 struct imc_tls_config {
+    struct imc_tls_ctx_share *share; /* holds ctx, maybe with other connections */
     SSL_CTX *ctx;
     char *host;  /* as sent and checked: A-label form, no trailing dot */
     char *given; /* as the application gave it, for messages */
