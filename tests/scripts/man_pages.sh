@@ -41,19 +41,17 @@ for p in "${pages[@]}"; do
   done
 done
 
+# Declarations as "name<TAB>declaration" lines, spelled one way: no
+# static/inline, single spaces, "*" against the name, none around ( ) ,.
+normalize() {
+  perl -pe 'if (s/^([^\t]*\t)//) { my $k = $1; s/\b(?:static|inline)\s+//g; s/\s+/ /g;
+    s/\s*(\*+)\s*/ $1/g; s/\s*([(),])\s*/$1/g; s/^\s+|\s+$//g; $_ = "$k$_\n" }'
+}
+
 # Every public function: its declaration from the headers, then the page.
 # Names with "__" are the header-only adapters' private helpers.
 declarations=$(perl - "$src"/include/cyrus/*.h "$src"/include/cyrus/adapters/*.h <<'PERL'
 use strict; use warnings;
-sub norm {
-    my $d = shift;
-    $d =~ s/\b(?:static|inline)\s+//g;
-    $d =~ s/\s+/ /g;
-    $d =~ s/\s*(\*+)\s*/ $1/g;
-    $d =~ s/\s*([(),])\s*/$1/g;
-    $d =~ s/^\s+|\s+$//g;
-    return $d;
-}
 for my $file (@ARGV) {
     open my $fh, '<', $file or die "$file: $!";
     local $/; my $t = <$fh>;
@@ -79,15 +77,17 @@ for my $file (@ARGV) {
         next unless $h =~ /^([^()]*?)\b([A-Za-z_]\w*)\s*\((.*)\)$/s;
         my $name = $2;
         next if $name =~ /__/;
-        print "$name\t", norm($h), "\n";
+        $h =~ s/\s+/ /g;
+        print "$name\t$h\n";
     }
 }
 PERL
 ) || { echo "man_pages: reading the headers failed" >&2; exit 1; }
+declarations=$(normalize <<<"$declarations")
 [ -n "$declarations" ] || { echo "man_pages: no functions found in the headers" >&2; exit 1; }
 
 # The declarations a page's SYNOPSIS makes (.Ft then .Fn, or .Fo/.Fa/.Fc),
-# normalized as above, and the names its NAME section lists.
+# normalized, and the names its NAME section lists.
 page_synopsis() {
   perl -ne '
     sub args { my $s = shift; my @a; push @a, defined $1 ? $1 : $2 while $s =~ /\G\s*(?:"([^"]*)"|(\S+))/g; @a }
@@ -99,7 +99,7 @@ page_synopsis() {
     elsif (/^\.Fo\s+(\S+)/) { $fo = $1; @fa = (); }
     elsif (/^\.Fa\s+(.*)/ && defined $fo) { push @fa, join " ", args($1); }
     elsif (/^\.Fc/ && defined $fo) { print "DECL $fo\t$ft $fo(", join(", ", @fa), ")\n"; undef $fo; }
-  ' "$1" | perl -pe 'if (s/^DECL (\S+)\t//) { $n = $1; s/\s+/ /g; s/\s*(\*+)\s*/ $1/g; s/\s*([(),])\s*/$1/g; s/^\s+|\s+$//g; $_ = "DECL $n\t$_\n" }'
+  ' "$1" | normalize
 }
 
 while IFS=$'\t' read -r fn decl; do
