@@ -91,6 +91,18 @@ void imc_callbacks_remove(struct imc_callbacks *t, const char *keyword, int flag
     t->count--;
 }
 
+void imc_callbacks_trim(struct imc_callbacks *t)
+{
+    if (t->count > t->cap / 2)
+        return;
+    if (t->count == 0) {
+        free(t->entries);
+        t->entries = NULL;
+    } else
+        t->entries = xrealloc(t->entries, t->count * sizeof *t->entries);
+    t->cap = t->count;
+}
+
 const struct imc_callback *imc_callbacks_find(const struct imc_callbacks *t,
                                               const char *keyword, size_t kwlen,
                                               int num)

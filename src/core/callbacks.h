@@ -43,6 +43,8 @@ void imc_callbacks_setliteral(struct imc_callbacks *t, const char *keyword, int 
                               imclient_literal_proc_t *proc, void *rock);
 /* Remove the entry with this keyword and NUMBERED flag, if there is one. */
 void imc_callbacks_remove(struct imc_callbacks *t, const char *keyword, int flags);
+/* Give back the room removed entries left.  Entry pointers do not survive it. */
+void imc_callbacks_trim(struct imc_callbacks *t);
 /* The entry for a reply: exact keyword first, then the default; NULL if none. */
 const struct imc_callback *imc_callbacks_find(const struct imc_callbacks *t,
                                               const char *keyword, size_t kwlen,

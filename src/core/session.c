@@ -103,8 +103,13 @@ size_t imc_session_inflight(const struct imc_session *s)
 
 void imc_session_trim(struct imc_session *s)
 {
-    if (s->resp == IMC_RESP_NONE && !s->dispatching)
-        imc_buf_free(&s->reply);
+    /* While dispatching, a callback's reply and table entries are in use. */
+    if (!s->dispatching) {
+        if (s->resp == IMC_RESP_NONE)
+            imc_buf_free(&s->reply);
+        imc_tagtable_trim(&s->pending);
+        imc_callbacks_trim(&s->callbacks);
+    }
     if (imc_outq_pending(&s->out) == 0 && s->out.nbarriers == 0 && s->out.nsecrets == 0)
         imc_outq_trim(&s->out);
     imc_framer_trim(&s->framer);

@@ -10,9 +10,13 @@ static size_t slot_of(const struct imc_tagtable *t, uint64_t tag)
     return (size_t)((tag * 0x9E3779B97F4A7C15ull) >> 17) & (t->cap - 1);
 }
 
+/* Enough for the one or two commands an idle or interactive connection
+ * has in flight; a pipelining one grows it, and trim gives it back. */
+#define MIN_CAP 4
+
 void imc_tagtable_init(struct imc_tagtable *t)
 {
-    t->cap = 16;
+    t->cap = MIN_CAP;
     t->count = 0;
     t->slots = xcalloc(t->cap, sizeof *t->slots);
 }
@@ -32,11 +36,11 @@ static void insert(struct imc_tagtable *t, const struct imc_command *cmd)
     t->slots[i] = *cmd;
 }
 
-static void grow(struct imc_tagtable *t)
+static void resize(struct imc_tagtable *t, size_t cap)
 {
     struct imc_command *old = t->slots;
     size_t oldcap = t->cap;
-    t->cap *= 2;
+    t->cap = cap;
     t->slots = xcalloc(t->cap, sizeof *t->slots);
     for (size_t i = 0; i < oldcap; i++)
         if (old[i].tag != 0)
@@ -47,7 +51,7 @@ static void grow(struct imc_tagtable *t)
 void imc_tagtable_add(struct imc_tagtable *t, const struct imc_command *cmd)
 {
     if ((t->count + 1) * 2 > t->cap)
-        grow(t);
+        resize(t, t->cap * 2);
     insert(t, cmd);
     t->count++;
 }
@@ -63,6 +67,16 @@ static size_t find_slot(const struct imc_tagtable *t, uint64_t tag)
         i = (i + 1) & (t->cap - 1);
     }
     return t->cap;
+}
+
+void imc_tagtable_trim(struct imc_tagtable *t)
+{
+    size_t cap = MIN_CAP;
+    while ((t->count + 1) * 2 > cap)
+        cap *= 2;
+    /* Only well past the load that would make it grow again. */
+    if (cap * 4 <= t->cap)
+        resize(t, cap);
 }
 
 struct imc_command *imc_tagtable_find(struct imc_tagtable *t, uint64_t tag)

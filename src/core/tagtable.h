@@ -31,6 +31,9 @@ void imc_tagtable_add(struct imc_tagtable *t, const struct imc_command *cmd);
 struct imc_command *imc_tagtable_find(struct imc_tagtable *t, uint64_t tag);
 /* Remove tag; copies the entry to *out.  Returns 0, or -1 if absent. */
 int imc_tagtable_remove(struct imc_tagtable *t, uint64_t tag, struct imc_command *out);
+/* Give back the room a burst of commands left, keeping room to grow
+ * into.  Pointers from find() do not survive it. */
+void imc_tagtable_trim(struct imc_tagtable *t);
 /* Remove every entry into a new array sorted by tag; *n gets the count. */
 struct imc_command *imc_tagtable_drain(struct imc_tagtable *t, size_t *n);
 

@@ -54,8 +54,45 @@ static void add_find_remove(void)
     imc_tagtable_free(&t);
 }
 
+/* A burst of commands grows the table; once they are answered, trim gives
+ * the room back, down to the small start, and what is left stays found. */
+static void trim_after_burst(void)
+{
+    struct imc_tagtable t;
+    imc_tagtable_init(&t);
+    CHECK_INT(t.cap, 4);
+    for (uint64_t tag = 1; tag <= 1000; tag++) {
+        struct imc_command c = { tag, NULL, NULL, 0, 0 };
+        imc_tagtable_add(&t, &c);
+    }
+    CHECK_INT(t.cap, 2048);
+    imc_tagtable_trim(&t);
+    CHECK_INT(t.cap, 2048); /* all still in flight */
+    for (uint64_t tag = 1; tag <= 997; tag++)
+        CHECK_INT(imc_tagtable_remove(&t, tag, NULL), 0);
+    imc_tagtable_trim(&t);
+    CHECK_INT(t.cap, 8); /* three left: room for them and one more */
+    for (uint64_t tag = 998; tag <= 1000; tag++)
+        CHECK(imc_tagtable_find(&t, tag) != NULL);
+    CHECK(imc_tagtable_find(&t, 5) == NULL);
+    for (uint64_t tag = 998; tag <= 1000; tag++)
+        CHECK_INT(imc_tagtable_remove(&t, tag, NULL), 0);
+    /* Halving a table once a few commands end and growing it again as
+     * the next ones start would cost more than it saves. */
+    imc_tagtable_trim(&t);
+    CHECK_INT(t.cap, 8);
+    imc_tagtable_free(&t);
+    imc_tagtable_init(&t);
+    struct imc_command c = { 2000, NULL, NULL, 0, 0 };
+    imc_tagtable_add(&t, &c);
+    imc_tagtable_trim(&t);
+    CHECK_INT(t.cap, 4);
+    CHECK(imc_tagtable_find(&t, 2000) != NULL);
+    imc_tagtable_free(&t);
+}
+
 int main(int argc, char **argv)
 {
-    static const struct check_test tests[] = { TEST(add_find_remove) };
+    static const struct check_test tests[] = { TEST(add_find_remove), TEST(trim_after_burst) };
     return check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }
