@@ -18,6 +18,8 @@ _Static_assert(IMCLIENT_CONN_INITIALRESPONSE != IMCLIENT_CONN_NONSYNCLITERAL &&
 static int protallowed(int minssf, int maxssf)
 {
     int prot = 0;
+    if (minssf > maxssf)
+        return 0;
     if (minssf <= 0)
         prot |= SASL_PROT_NONE;
     if (minssf <= 1 && maxssf >= 1)
