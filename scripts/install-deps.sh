@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config python3
   libssl-dev libsasl2-dev libidn2-dev libunistring-dev libc-ares-dev zlib1g-dev
-  libevent-dev libuv1-dev libedit-dev mandoc
+  libevent-dev libuv1-dev libedit-dev mandoc libperl-dev
   clang-14 libclang-rt-14-dev
   openssl ca-certificates locales
   dovecot-imapd dovecot-gssapi

@@ -8,6 +8,12 @@
 # instance) GSSAPI is enabled too. Writes DIR/env (KEY=VALUE lines).
 # The CA comes from ca.sh in $IMC_CA_DIR, or DIR/ca when that is unset.
 #
+# Opt-in, for a test that needs them (the defaults are what the suite uses):
+#   IMC_CYRUS_ALLOWPLAINTEXT=no   a careful site: LOGINDISABLED and no
+#                                 PLAIN/LOGIN before STARTTLS
+#   IMC_CYRUS_IMAP_PORT=N         the imap port is N instead of a free one
+#                                 (programs that cannot name a port need 143)
+#
 # Cyrus logs only to syslog and the machine has no /dev/log: failures are
 # silent. Per-user protocol logs appear in DIR/conf/log/USER/ (made for
 # alice, bob and cyrus); master's own stderr goes to DIR/master.out.
@@ -46,7 +52,7 @@ servername: localhost
 serverinfo: on
 syslog_prefix: imc-cyrus-$port
 admins: $CYRUS_USER
-allowplaintext: yes
+allowplaintext: ${IMC_CYRUS_ALLOWPLAINTEXT:-yes}
 sasl_pwcheck_method: auxprop
 sasl_auxprop_plugin: sasldb
 sasl_sasldb_path: $d/sasldb2
@@ -122,7 +128,7 @@ start() {
 
   for attempt in 1 2 3 4 5; do
     mapfile -t ports < <(free_ports 2)
-    port=${ports[0]} sport=${ports[1]}
+    port=${IMC_CYRUS_IMAP_PORT:-${ports[0]}} sport=${ports[1]}
     write_config "$d" "$port" "$sport" "$kdc"
     : >"$d/master.out"
     start_group "$d/master.out" "$d/server.pid" "${menv[@]}" \

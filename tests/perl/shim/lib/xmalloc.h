@@ -1,0 +1,1 @@
+#include <cyrus/xmalloc.h>
