@@ -891,6 +891,7 @@ static void real_fleet(const char *server)
     void *loop = D->open();
     if (flowplan_start(&f, server) != 0) {
         check_fail(__FILE__, __LINE__, "%s: the fleet could not start", server);
+        D->close(loop);
         return;
     }
     struct fleet_run r = { &f, loop };

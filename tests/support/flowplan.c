@@ -74,7 +74,8 @@ int flowplan_takes(const struct flowplan_conn *k, enum flowplan_step s)
 
 /* The first failure is the one reported; the connection is closed so that
  * a loop left with nothing to watch stops. */
-static void fail(struct flowplan_conn *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct flowplan_conn *k, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void fail(struct flowplan_conn *k, const char *fmt, ...)
 {
     if (k->failed)
