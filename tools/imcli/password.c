@@ -94,8 +94,10 @@ static char *from_terminal(const struct imcli_options *o)
     quiet.c_lflag |= ICANON;
     void (*old_int)(int) = signal(SIGINT, restore_echo);
     void (*old_term)(int) = signal(SIGTERM, restore_echo);
-    dprintf(tty_fd, "Password for %s@%s: ", o->user ? o->user : "", o->host);
+    /* Echo goes off before the prompt shows: what is typed once it shows
+     * must neither be echoed nor discarded with the typeahead. */
     tcsetattr(tty_fd, TCSAFLUSH, &quiet);
+    dprintf(tty_fd, "Password for %s@%s: ", o->user ? o->user : "", o->host);
     char *pw = read_line(tty_fd, "the terminal");
     tcsetattr(tty_fd, TCSAFLUSH, &saved_mode);
     signal(SIGINT, old_int);
