@@ -18,7 +18,8 @@
 #include "util/ascii.h"
 
 /* The host a relative URL is resolved against, and taken off again. */
-#define STAND_IN "imap://localhost"
+#define STAND_IN_HOST "localhost"
+#define STAND_IN "imap://" STAND_IN_HOST
 
 static int from_cclient(struct imapurl_cyrus3 *url, const char *src)
 {
@@ -84,6 +85,10 @@ static int from_imap(struct imapurl_cyrus3 *url, const char *src)
     time_t expire = 0;
     if (r == 0 && u.urlauth.expire && imc_cyrus3_expire_parse(u.urlauth.expire, &expire) < 0)
         r = IMAPURL_EINVAL;
+    /* 3.x's struct has no place for "?search": dropping it would turn a
+     * URL for some messages into one for the whole mailbox. */
+    if (r == 0 && u.search)
+        r = IMAPURL_ENOTSUP;
     free(stand_in);
     if (r != 0) {
         free(buf);
@@ -159,7 +164,7 @@ static char *build(const struct imapurl_cyrus3 *url)
         u.user = url->user;
         u.auth = url->auth;
     } else {
-        snprintf(host, hostcap, "%s", STAND_IN + 7);
+        snprintf(host, hostcap, "%s", STAND_IN_HOST);
     }
     u.host = host;
     u.mailbox = url->mailbox;

@@ -120,6 +120,7 @@ static void hostile_urls_refused_whole(void)
         "imap://h/INBOX/;UID=99999999999",
         "imap://h/a/%2e%2e/b%00",
         "imap://h/INBOX/;UID=1;EXPIRE=tomorrow;URLAUTH=anonymous",
+        "imap://h/INBOX?SUBJECT%20x",     /* 3.x's struct cannot hold a search */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct imapurl u;
