@@ -17,6 +17,18 @@ static void stamp_send(struct imclient *c)
         c->last_activity = now;
 }
 
+/* With IMCLIENT_CONN_BATCH, the queue is written once it holds this much
+ * even before the loop runs: writes stay large, and a program that queues
+ * without ever handling events does not grow the queue unseen. */
+#define BATCH_WRITE_AT (256 * 1024)
+
+static int batching(struct imclient *c)
+{
+    size_t queued;
+    imc_session_output(&c->session, &queued);
+    return (imc_session_flags(&c->session) & IMCLIENT_CONN_BATCH) && queued < BATCH_WRITE_AT;
+}
+
 int imc_send_va(struct imclient *c, imclient_proc_t *finish, void *rock, const char *fmt,
                 va_list ap)
 {
@@ -24,9 +36,22 @@ int imc_send_va(struct imclient *c, imclient_proc_t *finish, void *rock, const c
     c->depth++;
     int r = imc_session_send(&c->session, finish, rock, fmt, ap);
     c->depth--;
-    if (r == 0)
+    if (r == 0 && !batching(c))
         imc_flush(c);
     return r;
+}
+
+int imclient_flush(struct imclient *imclient)
+{
+    struct imclient *c = imclient;
+    /* The trace procedure runs while bytes are being written. */
+    if (c->tracing > 0 || !c->transport)
+        return -1;
+    if (imc_flush(c) < 0)
+        return imc_finish_call(c, -1); /* EOF callbacks ran; one may have closed c */
+    size_t queued;
+    imc_session_output(&c->session, &queued);
+    return queued > 0;
 }
 
 int imc_send(struct imclient *c, imclient_proc_t *finish, void *rock, const char *fmt, ...)

@@ -45,6 +45,7 @@ const char *imclient_version(void);
 #define IMCLIENT_HAVE_IDLE 1           /* imclient_idle */
 #define IMCLIENT_HAVE_EVENTS 1         /* imclient_wants, _handle_events */
 #define IMCLIENT_HAVE_FDCLOSING 1      /* imclient_setfdclosing */
+#define IMCLIENT_HAVE_BATCH 1          /* IMCLIENT_CONN_BATCH, imclient_flush */
 #define IMCLIENT_HAVE_START 1          /* the *_start non-blocking forms */
 #define IMCLIENT_HAVE_IMPARSE 1        /* <cyrus/imparse.h> */
 #define IMCLIENT_HAVE_IMAPURL 1        /* <cyrus/imapurl.h> */
@@ -82,6 +83,13 @@ typedef void imclient_result_proc_t(struct imclient *imclient, void *rock, int r
  * default: without TLS anyone on the path reads the password, and can
  * rewrite the server's mechanism list to steer us to such a mechanism. */
 #define IMCLIENT_CONN_ALLOWPLAINTEXT 0x10
+/* Extension: pipelining.  imclient_send() only queues; the queue leaves in
+ * few, large writes when events are handled (imclient_processoneevent*(),
+ * imclient_handle_events()) or at imclient_flush().  A program with its own
+ * select() must then wait for writing whenever imclient_getselectinfo()
+ * says output waits.  Off by default: the page's programs expect each
+ * command to leave at once. */
+#define IMCLIENT_CONN_BATCH 0x40
 
 #ifndef IMCLIENT_CYRUS3 /* Cyrus 3.x's form: <cyrus/imclient_cyrus3.h> */
 int imclient_connect(struct imclient **imclient, const char *host,
@@ -97,6 +105,11 @@ void imclient_send(struct imclient *imclient, imclient_proc_t *finishproc,
 void imclient_getselectinfo(struct imclient *imclient, int *fd,
                             int *wanttowrite);
 void imclient_processoneevent(struct imclient *imclient);
+/* Extension: write what the socket takes now of the queued commands,
+ * without waiting.  Returns 0 when nothing is left queued, 1 when some
+ * waits for the socket (events finish it), -1 when the connection has
+ * failed (imclient_error() says why). */
+int imclient_flush(struct imclient *imclient);
 #ifndef IMCLIENT_CYRUS3
 int imclient_authenticate(struct imclient *imclient,
                           struct sasl_client **availmech, const char *service,

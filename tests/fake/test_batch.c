@@ -1,0 +1,211 @@
+/*
+ * IMCLIENT_CONN_BATCH and imclient_flush(): commands queue without being
+ * written, leave together in one write at a flush or when events are
+ * handled, and a deep pipeline finishes even when the server stops reading
+ * until its own replies have been read.  The default is unchanged: each
+ * command leaves as it is sent.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cyrus/imclient.h"
+#include "dynserver.h"
+#include "fakeserver.h"
+#include "replylog.h"
+
+#define SERVER_OK(fs) CHECK_SERVER(fake_wait, fs)
+
+/* The client's writes as the trace sees them: one call per write. */
+struct writes {
+    int count;
+    size_t bytes;
+};
+
+static void count_writes(struct imclient *c, void *rock, int dir, const char *data, size_t len)
+{
+    (void)c;
+    (void)data;
+    struct writes *w = rock;
+    if (dir == 'C') {
+        w->count++;
+        w->bytes += len;
+    }
+}
+
+static struct imclient *connect_traced(const char *port, struct writes *w)
+{
+    struct imclient *c = NULL;
+    if (imclient_connect(&c, "127.0.0.1", port) != 0)
+        return NULL;
+    imclient_settrace(c, count_writes, w);
+    return c;
+}
+
+static const char noops[] = "1 NOOP\r\n2 NOOP\r\n3 NOOP\r\n";
+static const char oks[] = "1 OK a\r\n2 OK b\r\n3 OK c\r\n";
+
+static void batched_until_flush(void)
+{
+    reset();
+    struct fakeserver *fs =
+        fake_start(FAKE(F_SEND("* OK hi\r\n"), F_EXPECT(noops), F_SEND(oks), F_DRAIN()));
+    struct writes w = { 0, 0 };
+    struct imclient *c = connect_traced(fake_port(fs), &w);
+    CHECK(c != NULL);
+    imclient_setflags(c, IMCLIENT_CONN_BATCH);
+    for (int i = 0; i < 3; i++)
+        imclient_send(c, finished, (void *)"noop", "NOOP");
+    CHECK_INT(w.count, 0); /* queued, nothing written */
+    int fd, wanttowrite;
+    imclient_getselectinfo(c, &fd, &wanttowrite);
+    CHECK_INT(wanttowrite, 1);
+    CHECK_INT(imclient_flush(c), 0);
+    CHECK_INT(w.count, 1); /* all three in one write */
+    CHECK_INT(w.bytes, sizeof noops - 1);
+    CHECK_INT(imclient_flush(c), 0); /* nothing left: no write */
+    CHECK_INT(w.count, 1);
+    while (finished_count() < 3)
+        imclient_processoneevent(c);
+    CHECK_STR(log_text(), "noop|OK|-1|a\nnoop|OK|-1|b\nnoop|OK|-1|c\n");
+    imclient_close(c);
+    SERVER_OK(fs);
+    fake_free(fs);
+}
+
+/* Without a flush, the event handling writes the queue. */
+static void batched_written_by_events(void)
+{
+    reset();
+    struct fakeserver *fs =
+        fake_start(FAKE(F_SEND("* OK hi\r\n"), F_EXPECT(noops), F_SEND(oks), F_DRAIN()));
+    struct writes w = { 0, 0 };
+    struct imclient *c = connect_traced(fake_port(fs), &w);
+    CHECK(c != NULL);
+    imclient_setflags(c, IMCLIENT_CONN_BATCH);
+    for (int i = 0; i < 3; i++)
+        imclient_send(c, finished, (void *)"noop", "NOOP");
+    while (finished_count() < 3)
+        imclient_processoneevent(c);
+    CHECK_INT(w.count, 1);
+    CHECK_INT(finished_count(), 3);
+    imclient_close(c);
+    SERVER_OK(fs);
+    fake_free(fs);
+}
+
+/* The page's meaning stays the default, and clearing the flag restores it. */
+static void default_writes_each_command(void)
+{
+    reset();
+    struct fakeserver *fs =
+        fake_start(FAKE(F_SEND("* OK hi\r\n"), F_EXPECT(noops), F_SEND(oks), F_DRAIN()));
+    struct writes w = { 0, 0 };
+    struct imclient *c = connect_traced(fake_port(fs), &w);
+    CHECK(c != NULL);
+    imclient_setflags(c, IMCLIENT_CONN_BATCH);
+    imclient_clearflags(c, IMCLIENT_CONN_BATCH);
+    for (int i = 0; i < 3; i++) {
+        imclient_send(c, finished, (void *)"noop", "NOOP");
+        CHECK_INT(w.count, i + 1);
+    }
+    while (finished_count() < 3)
+        imclient_processoneevent(c);
+    imclient_close(c);
+    SERVER_OK(fs);
+    fake_free(fs);
+}
+
+/* A flush on a connection that has failed says so. */
+static void flush_after_failure(void)
+{
+    reset();
+    struct fakeserver *fs = fake_start(FAKE(F_SEND("* OK hi\r\n"), F_CLOSE()));
+    struct imclient *c = NULL;
+    CHECK_INT(imclient_connect(&c, "127.0.0.1", fake_port(fs)), 0);
+    while (imclient_processoneevent_timeout(c, 2000) >= 0)
+        ;
+    imclient_setflags(c, IMCLIENT_CONN_BATCH);
+    imclient_send(c, finished, (void *)"noop", "NOOP");
+    CHECK_INT(imclient_flush(c), -1);
+    CHECK_STR(log_text(), "noop|EOF|-1|\n");
+    imclient_close(c);
+    SERVER_OK(fs);
+    fake_free(fs);
+}
+
+/* ---- a deep pipeline against a server that stops reading --------------- */
+
+#define DEEP 20000
+/* Long enough that neither direction's socket buffers hold the whole
+ * exchange: the server blocks writing replies, and so stops reading
+ * commands, until the client reads. */
+#define PAD "x-pad-0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789"
+
+static void answer_each(struct dynserver *d)
+{
+    if (dyn_send(d, "* OK ready\r\n") < 0)
+        return;
+    char reply[400];
+    for (int i = 0; i < DEEP; i++) {
+        char *line = dyn_line(d);
+        if (!line)
+            return;
+        char *sp = strchr(line, ' ');
+        if (!sp || strcmp(sp + 1, PAD) != 0) {
+            dyn_fail(d, "command %d: %s", i + 1, line);
+            free(line);
+            return;
+        }
+        *sp = '\0';
+        snprintf(reply, sizeof reply, "%s OK " PAD " " PAD "\r\n", line);
+        free(line);
+        if (dyn_send(d, reply) < 0)
+            return;
+    }
+}
+
+struct tally {
+    int ok, other;
+};
+
+static void count_ok(struct imclient *c, void *rock, struct imclient_reply *r)
+{
+    (void)c;
+    struct tally *t = rock;
+    if (strcmp(r->keyword, "OK") == 0)
+        t->ok++;
+    else
+        t->other++;
+}
+
+static void deep_pipeline_server_stops_reading(void)
+{
+    struct dynserver *d = dyn_start(answer_each, NULL);
+    CHECK(d != NULL);
+    struct imclient *c = NULL;
+    CHECK_INT(imclient_connect(&c, "127.0.0.1", d->port), 0);
+    imclient_setflags(c, IMCLIENT_CONN_BATCH);
+    struct tally t = { 0, 0 };
+    for (int i = 0; i < DEEP; i++)
+        imclient_send(c, count_ok, &t, "%a", PAD);
+    while (t.ok + t.other < DEEP && imclient_processoneevent_timeout(c, 5000) > 0)
+        ;
+    CHECK_INT(t.ok, DEEP);
+    CHECK_INT(t.other, 0);
+    imclient_close(c);
+    DYN_OK(d);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct check_test tests[] = {
+        TEST(batched_until_flush),
+        TEST(batched_written_by_events),
+        TEST(default_writes_each_command),
+        TEST(flush_after_failure),
+        TEST(deep_pipeline_server_stops_reading),
+    };
+    return check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
+}
