@@ -10,7 +10,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   openssl ca-certificates locales
   dovecot-imapd dovecot-gssapi
-  cyrus-common cyrus-clients sasl2-bin libsasl2-modules libsasl2-modules-gssapi-mit
+  cyrus-common cyrus-clients sasl2-bin libsasl2-modules libsasl2-modules-gssapi-mit libetpan-dev
   krb5-kdc krb5-admin-server krb5-user
 )
 
