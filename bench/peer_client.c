@@ -37,6 +37,8 @@ static int parse_job(int argc, char **argv, struct peer_job *job)
     if (w < 0 || *end1 || *end2 || job->count == 0 || job->literal == 0)
         return -1;
     job->workload = (enum peer_workload)w;
+    if (w != PEER_W3 && w != PEER_W5)
+        job->stream_bytes = peer_stream_bytes(job->workload, job->count, job->literal);
     if (job->workload == PEER_W5) {
         job->payload = malloc(job->count + 1);
         if (!job->payload)

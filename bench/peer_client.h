@@ -23,6 +23,7 @@ struct peer_job {
     uint64_t count;   /* literals, lines, NOOPs, or W5's bytes */
     uint64_t literal; /* bytes per W1/W4 literal */
     char *payload;    /* W5: count bytes of peer_byte_at(), NUL-terminated */
+    uint64_t stream_bytes; /* W1, W2, W4: peer_stream_bytes(), worked out untimed */
 };
 
 struct peer_tally {

@@ -103,7 +103,7 @@ static int64_t read_until_tagged(const char *tag)
 
 static int fetch(const struct peer_job *job, struct peer_tally *t, char *why, size_t whylen)
 {
-    uint64_t want = peer_stream_bytes(job->workload, job->count, job->literal);
+    uint64_t want = job->stream_bytes;
     char cmd[128];
     int n = snprintf(cmd, sizeof cmd, job->workload == PEER_W2 ? "1 FETCH 1:%llu (UID FLAGS)\r\n"
                                                               : "1 FETCH 1:%llu BODY[]\r\n",
