@@ -44,7 +44,9 @@ for example in libevent_watch libuv_watch; do
     port_var=IMC_${server}_PORT user_var=IMC_${server}_USER pass_var=IMC_${server}_PASS
     port=${!port_var} user=${!user_var} pass=${!pass_var}
     subject="watch-$$-$example-$server"
-    IMAP_PASSWORD=$pass timeout 60 "$build/examples/$example" 127.0.0.1 "$port" "$user" 3 4 \
+    # The example's seconds count from its start: logging in, idling and
+    # the append below must fit in them even on a loaded machine.
+    IMAP_PASSWORD=$pass timeout 60 "$build/examples/$example" 127.0.0.1 "$port" "$user" 3 12 \
       > "$work/out" 2> "$work/err" &
     pid=$!
     for _ in $(seq 100); do
