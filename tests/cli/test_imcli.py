@@ -7,6 +7,7 @@ Reads the servers' variables (IMC_DOVECOT_*, IMC_CA_FILE) from the
 environment; without them it skips, unless IMC_REQUIRE_SERVERS=1.
 Python 3 standard library only.
 """
+import base64
 import errno
 import imaplib
 import json
@@ -238,6 +239,39 @@ def test_json(tmp):
     check(quoted in names, "json: a quoted string with \" and \\ comes back unescaped")
 
 
+def append_as_bob(message):
+    """Stores message in bob's INBOX through imaplib; returns its UID."""
+    ctx = ssl.create_default_context(cafile=ENV["IMC_CA_FILE"])
+    m = imaplib.IMAP4_SSL(host(), int(ENV["IMC_DOVECOT_IMAPS_PORT"]), ssl_context=ctx)
+    try:
+        m.login(ENV["IMC_DOVECOT_USER2"], ENV["IMC_DOVECOT_PASS2"])
+        typ, data = m.append("INBOX", None, None, message)
+        code = re.search(rb"APPENDUID \d+ (\d+)", data[0])
+        return int(code.group(1))
+    finally:
+        m.logout()
+
+
+def test_hostile_bytes(tmp):
+    """A message holding a terminal escape sequence and bytes that are not
+    UTF-8: the transcript escapes them, --json keeps them in base64."""
+    body = b"Subject: bytes\r\n\r\nclear\x1b[2Jscreen \xff\xfe \xc3\xa9t\xc3\xa9\r\n"
+    uid = append_as_bob(body)
+    env = {"IMC_PW": ENV["IMC_DOVECOT_PASS2"]}
+    args = ["--cafile", ENV["IMC_CA_FILE"], "-p", ENV["IMC_DOVECOT_PORT"],
+            "-u", ENV["IMC_DOVECOT_USER2"], "--password-env", "IMC_PW"]
+    fetch = "UID FETCH %d BODY.PEEK[]" % uid
+    code, out, err = run(args + [host(), "EXAMINE INBOX", fetch], env)
+    check(code == 0 and b"\x1b" not in out, "hostile bytes: no raw ESC reaches the terminal")
+    check(b"clear\\x1B[2Jscreen \\xFF\\xFE \xc3\xa9t\xc3\xa9" in out,
+          "hostile bytes: ESC and bad UTF-8 shown as \\xNN, good UTF-8 kept")
+    code, out, err = run(["--json"] + args + [host(), "EXAMINE INBOX", fetch], env)
+    objs = [json.loads(line) for line in out.decode().splitlines()]
+    lits = [t for o in objs if o.get("keyword") == "FETCH" for t in tokens_of_type(o["tokens"], "literal")]
+    check(len(lits) == 1 and "value" not in lits[0] and base64.b64decode(lits[0]["base64"]) == body,
+          "hostile bytes: --json gives the literal's exact bytes in base64")
+
+
 def imaplib_message(uid):
     ctx = ssl.create_default_context(cafile=ENV["IMC_CA_FILE"])
     m = imaplib.IMAP4_SSL(host(), int(ENV["IMC_DOVECOT_IMAPS_PORT"]), ssl_context=ctx)
@@ -335,7 +369,8 @@ def main():
         print("skipped: no servers")
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        for test in (test_interactive, test_login_typed, test_json, test_fetch, test_exit_codes):
+        for test in (test_interactive, test_login_typed, test_json, test_hostile_bytes, test_fetch,
+                     test_exit_codes):
             test(tmp)
     if failures:
         print("%d check(s) failed" % len(failures))

@@ -116,8 +116,10 @@ static int authenticate_sasl(struct imcli_session *s, const char *password)
     size_t n = 0;
     snprintf(names, sizeof names, "%s", s->o->sasl);
     for (char *save = NULL, *m = strtok_r(names, ",", &save); m && n < MAX_MECHS;
-         m = strtok_r(NULL, ",", &save))
-        mechs[n] = descriptor(m, &spare[n]), n++;
+         m = strtok_r(NULL, ",", &save)) {
+        mechs[n] = descriptor(m, &spare[n]);
+        n++;
+    }
     mechs[n] = NULL;
     struct secrets k = { s->o, password };
     imclient_setsecretproc(s->c, secret, &k);
