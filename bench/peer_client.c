@@ -7,14 +7,15 @@
 
 #include "stats.h"
 
-uint64_t peer_expected_items(const struct peer_job *job)
+int peer_tally_complete(const struct peer_job *job, const struct peer_tally *tally)
 {
-    switch (job->workload) {
-    case PEER_W5:
-        return 1;
-    default:
-        return job->count;
-    }
+    if (job->workload == PEER_W5)
+        return tally->items == 1;
+    if (tally->items != job->count)
+        return 0;
+    if (job->workload == PEER_W1 || job->workload == PEER_W4)
+        return tally->bytes == job->count * job->literal;
+    return 1;
 }
 
 static double rusage_cpu(void)

@@ -38,7 +38,8 @@ int peer_connect(const struct peer_job *job, char *why, size_t whylen);
 int peer_work(const struct peer_job *job, struct peer_tally *tally, char *why, size_t whylen);
 void peer_close(void);
 
-/* The expected number of items, for every peer's own check. */
-uint64_t peer_expected_items(const struct peer_job *job);
+/* 1 when the tally is what the workload must give: every item, and for W1
+ * and W4 every literal byte. */
+int peer_tally_complete(const struct peer_job *job, const struct peer_tally *tally);
 
 #endif

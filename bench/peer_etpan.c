@@ -151,11 +151,7 @@ int peer_work(const struct peer_job *job, struct peer_tally *t, char *why, size_
         r = fetch(&st);
         break;
     }
-    uint64_t want_bytes = job->workload == PEER_W1 || job->workload == PEER_W4
-                              ? job->count * job->literal
-                              : t->bytes;
-    if (r != MAILIMAP_NO_ERROR || st.wrong || t->items != peer_expected_items(job) ||
-        t->bytes != want_bytes) {
+    if (r != MAILIMAP_NO_ERROR || st.wrong || !peer_tally_complete(job, t)) {
         snprintf(why, whylen, "libetpan error %d, %llu items (%llu wrong), %llu bytes", r,
                  (unsigned long long)t->items, (unsigned long long)st.wrong,
                  (unsigned long long)t->bytes);

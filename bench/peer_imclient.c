@@ -156,10 +156,7 @@ int peer_work(const struct peer_job *job, struct peer_tally *t, char *why, size_
     run_until(&st, commands);
     if (job->workload == PEER_W3 || job->workload == PEER_W5)
         t->items = st.finished - st.not_ok;
-    uint64_t want_bytes = job->workload == PEER_W1 || job->workload == PEER_W4
-                              ? job->count * job->literal
-                              : t->bytes;
-    if (st.not_ok || st.wrong || t->items != peer_expected_items(job) || t->bytes != want_bytes) {
+    if (st.not_ok || st.wrong || !peer_tally_complete(job, t)) {
         snprintf(why, whylen, "%llu items (%llu wrong), %llu bytes, %llu commands not OK",
                  (unsigned long long)t->items, (unsigned long long)st.wrong,
                  (unsigned long long)t->bytes, (unsigned long long)st.not_ok);
