@@ -31,14 +31,6 @@ static struct imclient *open_plain(const char *port, int allow)
     return c;
 }
 
-#define CHECK_WIRE(fs, want)                          \
-    do {                                              \
-        CHECK_SERVER(fake_wait, fs);                  \
-        size_t len_;                                  \
-        const char *got_ = fake_received(fs, &len_);  \
-        CHECK_BYTES(got_, len_, want);                \
-    } while (0)
-
 #define GREET F_SEND("* OK hi\r\n"), F_EXPECT("1 CAPABILITY\r\n")
 
 /* The downgrade: we prefer SCRAM, the list we are shown offers only PLAIN. */

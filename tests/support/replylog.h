@@ -47,4 +47,14 @@ struct imclient *open_logged(const char *host, const char *port);
         CHECK(r_ == 0);                                          \
     } while (0)
 
+/* The script of a fake server (fakeserver.h) ended well, and the client
+ * sent exactly the string want. */
+#define CHECK_WIRE(fs, want)                          \
+    do {                                              \
+        CHECK_SERVER(fake_wait, fs);                  \
+        size_t len_;                                  \
+        const char *got_ = fake_received(fs, &len_);  \
+        CHECK_BYTES(got_, len_, want);                \
+    } while (0)
+
 #endif
