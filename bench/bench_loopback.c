@@ -47,7 +47,13 @@ static const char fetch_flags[] = "1 FETCH 1:* FLAGS\r\n";
 
 /* MODE_STREAMED is MODE_LITERALS on the wire; the library client streams
  * each literal (imclient_addliteralcallback) instead of collecting it. */
-enum mode { MODE_LITERALS, MODE_SMALL, MODE_PIPELINE, MODE_STREAMED };
+enum mode { MODE_LITERALS, MODE_SMALL, MODE_PIPELINE, MODE_BATCHED, MODE_STREAMED };
+
+/* Both pipeline cases play the same exchange; only the library's flag differs. */
+static int pipelined(enum mode m)
+{
+    return m == MODE_PIPELINE || m == MODE_BATCHED;
+}
 
 static int has_literals(enum mode m)
 {
@@ -238,7 +244,7 @@ static int serve(struct server *sv, int fd)
 {
     if (send_buf(fd, greeting, sizeof greeting - 1, &sv->bytes_sent) < 0)
         return -1;
-    if (sv->mode == MODE_PIPELINE)
+    if (pipelined(sv->mode))
         return answer_noops(sv, fd);
     char line[256];
     const char *want = has_literals(sv->mode) ? fetch_body : fetch_flags;
@@ -424,7 +430,7 @@ static void lib_fetch(struct result *res, struct server *sv, enum mode mode, uin
         res->ok = 1;
 }
 
-static void lib_pipeline(struct result *res, struct server *sv, uint64_t n)
+static void lib_pipeline(struct result *res, struct server *sv, uint64_t n, int batch)
 {
     struct lib_state st;
     memset(&st, 0, sizeof st);
@@ -432,6 +438,8 @@ static void lib_pipeline(struct result *res, struct server *sv, uint64_t n)
     if (!c)
         return;
     imclient_settrace(c, count_reads, &res->reads);
+    if (batch)
+        imclient_setflags(c, IMCLIENT_CONN_BATCH);
     res->rss_before_kib = bench_peak_rss_kib();
     double t0 = bench_now(), c0 = bench_thread_cpu();
     for (uint64_t i = 0; i < n; i++)
@@ -597,14 +605,14 @@ static void run_once(const struct bench_case *bc, const struct params *pp,
         return;
     }
     if (bc->raw) { /* these join the server: they need its byte count */
-        if (bc->mode == MODE_PIPELINE)
+        if (pipelined(bc->mode))
             raw_pipeline(res, &sv, n);
         else
             raw_fetch(res, &sv, bc->mode, n);
         return;
     }
-    if (bc->mode == MODE_PIPELINE)
-        lib_pipeline(res, &sv, n);
+    if (pipelined(bc->mode))
+        lib_pipeline(res, &sv, n, bc->mode == MODE_BATCHED);
     else
         lib_fetch(res, &sv, bc->mode, n);
     server_join(&sv);
@@ -722,7 +730,7 @@ static int run_pair(const struct pair *pr, const struct params *pp, int runs)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_loopback [-r RUNS] [-m MIB] [-n REPLIES] [-p NOOPS] "
-                    "[literals|streamed|small|pipeline...]\n");
+                    "[literals|streamed|small|pipeline|batched...]\n");
     exit(2);
 }
 
@@ -760,8 +768,8 @@ int main(int argc, char **argv)
         usage();
     for (int i = optind; i < argc; i++)
         if (strcmp(argv[i], "literals") && strcmp(argv[i], "streamed") &&
-            strcmp(argv[i], "small") &&
-            strcmp(argv[i], "pipeline"))
+            strcmp(argv[i], "small") && strcmp(argv[i], "pipeline") &&
+            strcmp(argv[i], "batched"))
             usage();
 
     printf("bench_loopback: 127.0.0.1, server thread in the same process; %d run%s per "
@@ -776,8 +784,10 @@ int main(int argc, char **argv)
           "replies" },
         { "pipeline: NOOPs sent back to back, each answered \"n OK\"", MODE_PIPELINE,
           "commands/s", "command", "commands" },
+        { "batched: the same NOOPs with IMCLIENT_CONN_BATCH", MODE_BATCHED, "commands/s",
+          "command", "commands" },
     };
-    static const char *const names[] = { "literals", "streamed", "small", "pipeline" };
+    static const char *const names[] = { "literals", "streamed", "small", "pipeline", "batched" };
     int failed = 0;
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
         if (wanted(names[i], argc, argv, optind))

@@ -4,20 +4,31 @@
 
 #include "cyrus/xmalloc.h"
 
-/* Tags are sequential, so a multiplicative hash spreads neighbours apart. */
-static size_t slot_of(const struct imc_tagtable *t, uint64_t tag)
-{
-    return (size_t)((tag * 0x9E3779B97F4A7C15ull) >> 17) & (t->cap - 1);
-}
+/*
+ * Tags are handed out in order and mostly answered in order, so the tags in
+ * flight lie between the oldest and the newest, a span that is rarely much
+ * longer than their count.  The table keeps the span shorter than its
+ * capacity, which puts every tag in flight in its own slot, tag mod cap:
+ * finding, adding and removing are one index each, with no probing, and a
+ * deep pipeline walks the table in cache order.  A command answered late
+ * keeps the span, and so the table, as long as the commands sent after it;
+ * the command timeout bounds how long that lasts.
+ */
 
 /* Enough for the one or two commands an idle or interactive connection
  * has in flight; a pipelining one grows it, and trim gives it back. */
 #define MIN_CAP 4
 
+static size_t slot_of(const struct imc_tagtable *t, uint64_t tag)
+{
+    return (size_t)(tag & (t->cap - 1));
+}
+
 void imc_tagtable_init(struct imc_tagtable *t)
 {
     t->cap = MIN_CAP;
     t->count = 0;
+    t->lo = t->hi = 0;
     t->slots = xcalloc(t->cap, sizeof *t->slots);
 }
 
@@ -28,85 +39,78 @@ void imc_tagtable_free(struct imc_tagtable *t)
     t->cap = t->count = 0;
 }
 
-static void insert(struct imc_tagtable *t, const struct imc_command *cmd)
-{
-    size_t i = slot_of(t, cmd->tag);
-    while (t->slots[i].tag != 0)
-        i = (i + 1) & (t->cap - 1);
-    t->slots[i] = *cmd;
-}
-
+/* Move every entry into a table of cap slots, which must exceed the span. */
 static void resize(struct imc_tagtable *t, size_t cap)
 {
     struct imc_command *old = t->slots;
     size_t oldcap = t->cap;
     t->cap = cap;
-    t->slots = xcalloc(t->cap, sizeof *t->slots);
+    t->slots = xcalloc(cap, sizeof *t->slots);
     for (size_t i = 0; i < oldcap; i++)
         if (old[i].tag != 0)
-            insert(t, &old[i]);
+            t->slots[slot_of(t, old[i].tag)] = old[i];
     free(old);
+}
+
+static size_t cap_for(uint64_t span)
+{
+    size_t cap = MIN_CAP;
+    while (cap <= span)
+        cap *= 2;
+    return cap;
 }
 
 void imc_tagtable_add(struct imc_tagtable *t, const struct imc_command *cmd)
 {
-    if ((t->count + 1) * 2 > t->cap)
-        resize(t, t->cap * 2);
-    insert(t, cmd);
+    uint64_t tag = cmd->tag;
+    if (t->count == 0)
+        t->lo = t->hi = tag;
+    if (tag < t->lo)
+        t->lo = tag;
+    if (tag > t->hi)
+        t->hi = tag;
+    if (t->hi - t->lo >= t->cap)
+        resize(t, cap_for(t->hi - t->lo));
+    t->slots[slot_of(t, tag)] = *cmd;
     t->count++;
-}
-
-static size_t find_slot(const struct imc_tagtable *t, uint64_t tag)
-{
-    if (tag == 0)
-        return t->cap;
-    size_t i = slot_of(t, tag);
-    while (t->slots[i].tag != 0) {
-        if (t->slots[i].tag == tag)
-            return i;
-        i = (i + 1) & (t->cap - 1);
-    }
-    return t->cap;
 }
 
 void imc_tagtable_trim(struct imc_tagtable *t)
 {
-    size_t cap = MIN_CAP;
-    while ((t->count + 1) * 2 > cap)
-        cap *= 2;
-    /* Only well past the load that would make it grow again. */
+    size_t cap = cap_for(t->count ? t->hi - t->lo : 0);
+    /* Only well below the size that made it grow: halving a table as a few
+     * commands end and doubling it as the next ones start costs more than
+     * it saves. */
     if (cap * 4 <= t->cap)
         resize(t, cap);
 }
 
 struct imc_command *imc_tagtable_find(struct imc_tagtable *t, uint64_t tag)
 {
-    size_t i = find_slot(t, tag);
-    return i < t->cap ? &t->slots[i] : NULL;
+    if (tag == 0 || t->count == 0 || tag < t->lo || tag > t->hi)
+        return NULL;
+    struct imc_command *c = &t->slots[slot_of(t, tag)];
+    return c->tag == tag ? c : NULL;
 }
 
 int imc_tagtable_remove(struct imc_tagtable *t, uint64_t tag, struct imc_command *out)
 {
-    size_t i = find_slot(t, tag);
-    if (i == t->cap)
+    struct imc_command *c = imc_tagtable_find(t, tag);
+    if (!c)
         return -1;
     if (out)
-        *out = t->slots[i];
-    /* Backward-shift deletion keeps every probe chain unbroken without
-     * tombstones. */
-    size_t mask = t->cap - 1;
-    size_t hole = i;
-    for (size_t j = (i + 1) & mask; t->slots[j].tag != 0; j = (j + 1) & mask) {
-        size_t home = slot_of(t, t->slots[j].tag);
-        /* Move j into the hole unless its home lies cyclically in (hole, j]. */
-        int stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-        if (!stays) {
-            t->slots[hole] = t->slots[j];
-            hole = j;
-        }
-    }
-    memset(&t->slots[hole], 0, sizeof t->slots[hole]);
+        *out = *c;
+    memset(c, 0, sizeof *c);
     t->count--;
+    if (t->count == 0)
+        return 0;
+    /* The bounds move inward to the nearest tag still in flight: each step
+     * passes a tag answered for good, so over a connection's life they
+     * cost one step per command. */
+    while (tag == t->lo && t->slots[slot_of(t, t->lo)].tag != t->lo)
+        tag = ++t->lo;
+    while (tag == t->hi && t->slots[slot_of(t, t->hi)].tag != t->hi)
+        tag = --t->hi;
     return 0;
 }
 

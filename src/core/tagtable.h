@@ -1,7 +1,8 @@
 /*
- * The commands in flight, keyed by tag.  Open addressing with linear probing
- * and backward-shift deletion: lookups cost the same with ten commands in
- * flight or a hundred thousand.
+ * The commands in flight, keyed by tag, in a table indexed by tag modulo
+ * its size, kept larger than the span from the oldest tag in flight to the
+ * newest: lookups cost one index with ten commands in flight or a hundred
+ * thousand.
  */
 #ifndef IMC_TAGTABLE_H
 #define IMC_TAGTABLE_H
@@ -21,8 +22,9 @@ struct imc_command {
 
 struct imc_tagtable {
     struct imc_command *slots; /* tag 0 marks an empty slot */
-    size_t cap;                /* power of two */
+    size_t cap;                /* power of two, more than hi - lo */
     size_t count;
+    uint64_t lo, hi;           /* oldest and newest tag in flight, while count > 0 */
 };
 
 void imc_tagtable_init(struct imc_tagtable *t);

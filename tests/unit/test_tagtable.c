@@ -65,29 +65,43 @@ static void trim_after_burst(void)
         struct imc_command c = { tag, NULL, NULL, 0, 0 };
         imc_tagtable_add(&t, &c);
     }
-    CHECK_INT(t.cap, 2048);
+    CHECK_INT(t.cap, 1024);
     imc_tagtable_trim(&t);
-    CHECK_INT(t.cap, 2048); /* all still in flight */
+    CHECK_INT(t.cap, 1024); /* all still in flight */
     for (uint64_t tag = 1; tag <= 997; tag++)
         CHECK_INT(imc_tagtable_remove(&t, tag, NULL), 0);
     imc_tagtable_trim(&t);
-    CHECK_INT(t.cap, 8); /* three left: room for them and one more */
+    CHECK_INT(t.cap, 4); /* three left, in a span of three */
     for (uint64_t tag = 998; tag <= 1000; tag++)
         CHECK(imc_tagtable_find(&t, tag) != NULL);
     CHECK(imc_tagtable_find(&t, 5) == NULL);
-    for (uint64_t tag = 998; tag <= 1000; tag++)
+    CHECK(imc_tagtable_find(&t, 1001) == NULL);
+    /* A command answered late keeps the span of those sent after it, and
+     * gives it back once they are answered. */
+    for (uint64_t tag = 1001; tag <= 1300; tag++) {
+        struct imc_command c = { tag, NULL, NULL, 0, 0 };
+        imc_tagtable_add(&t, &c);
+    }
+    CHECK_INT(t.cap, 512);
+    for (uint64_t tag = 999; tag <= 1300; tag++)
         CHECK_INT(imc_tagtable_remove(&t, tag, NULL), 0);
-    /* Halving a table once a few commands end and growing it again as
-     * the next ones start would cost more than it saves. */
-    imc_tagtable_trim(&t);
-    CHECK_INT(t.cap, 8);
-    imc_tagtable_free(&t);
-    imc_tagtable_init(&t);
-    struct imc_command c = { 2000, NULL, NULL, 0, 0 };
-    imc_tagtable_add(&t, &c);
+    CHECK(imc_tagtable_find(&t, 998) != NULL);
     imc_tagtable_trim(&t);
     CHECK_INT(t.cap, 4);
-    CHECK(imc_tagtable_find(&t, 2000) != NULL);
+    CHECK(imc_tagtable_find(&t, 998) != NULL);
+    CHECK_INT(imc_tagtable_remove(&t, 998, NULL), 0);
+    CHECK_INT(imc_tagtable_remove(&t, 998, NULL), -1);
+    /* Halving a table as a few commands end and doubling it as the next
+     * ones start would cost more than it saves. */
+    for (uint64_t tag = 2001; tag <= 2006; tag++) {
+        struct imc_command c = { tag, NULL, NULL, 0, 0 };
+        imc_tagtable_add(&t, &c);
+    }
+    CHECK_INT(t.cap, 8);
+    for (uint64_t tag = 2001; tag <= 2004; tag++)
+        CHECK_INT(imc_tagtable_remove(&t, tag, NULL), 0);
+    imc_tagtable_trim(&t);
+    CHECK_INT(t.cap, 8);
     imc_tagtable_free(&t);
 }
 
