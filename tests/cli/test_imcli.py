@@ -144,7 +144,8 @@ def test_interactive(tmp):
         check(m is not None, "interactive: SELECT INBOX completed")
         check(re.search(rb"C: \d+ SELECT INBOX\r?\n", t.out) is not None,
               "interactive: transcript shows the command with its tag")
-        check(re.search(rb"S: \* 5 EXISTS", t.out) is not None, "interactive: 5 messages")
+        # Other tests may have added to the INBOX: its size is not fixed.
+        check(re.search(rb"S: \* \d+ EXISTS", t.out) is not None, "interactive: SELECT's EXISTS")
 
         mark = len(t.out)
         t.send("UID FETCH 2 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r")
@@ -210,8 +211,8 @@ def test_json(tmp):
             check(False, "json: line parses: %r" % line)
     check(len(objs) > 10 and all(isinstance(o, dict) for o in objs), "json: one object per line")
     exists = [o for o in objs if o.get("keyword") == "EXISTS"]
-    check(exists and exists[0]["type"] == "untagged" and exists[0]["number"] == 5,
-          "json: * 5 EXISTS is untagged, number 5")
+    check(exists and exists[0]["type"] == "untagged" and isinstance(exists[0]["number"], int)
+          and exists[0]["number"] >= 5, "json: * n EXISTS is untagged, with its number")
     selected = [o for o in objs if o["type"] == "tagged" and o["tokens"]
                 and o["tokens"][0]["type"] == "code"]
     check(any(o["tag"].isdigit() and o["keyword"] == "OK" and
