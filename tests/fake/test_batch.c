@@ -46,75 +46,80 @@ static struct imclient *connect_traced(const char *port, struct writes *w)
 static const char noops[] = "1 NOOP\r\n2 NOOP\r\n3 NOOP\r\n";
 static const char oks[] = "1 OK a\r\n2 OK b\r\n3 OK c\r\n";
 
-static void batched_until_flush(void)
+/* A server that expects the three NOOPs and answers them, and a traced
+ * connection to it with IMCLIENT_CONN_BATCH set or not. */
+struct three {
+    struct fakeserver *fs;
+    struct imclient *c;
+    struct writes w;
+};
+
+static int three_start(struct three *t, int batch)
 {
     reset();
-    struct fakeserver *fs =
-        fake_start(FAKE(F_SEND("* OK hi\r\n"), F_EXPECT(noops), F_SEND(oks), F_DRAIN()));
-    struct writes w = { 0, 0 };
-    struct imclient *c = connect_traced(fake_port(fs), &w);
-    CHECK(c != NULL);
-    imclient_setflags(c, IMCLIENT_CONN_BATCH);
-    for (int i = 0; i < 3; i++)
-        imclient_send(c, finished, (void *)"noop", "NOOP");
-    CHECK_INT(w.count, 0); /* queued, nothing written */
-    int fd, wanttowrite;
-    imclient_getselectinfo(c, &fd, &wanttowrite);
-    CHECK_INT(wanttowrite, 1);
-    CHECK_INT(imclient_flush(c), 0);
-    CHECK_INT(w.count, 1); /* all three in one write */
-    CHECK_INT(w.bytes, sizeof noops - 1);
-    CHECK_INT(imclient_flush(c), 0); /* nothing left: no write */
-    CHECK_INT(w.count, 1);
+    t->fs = fake_start(FAKE(F_SEND("* OK hi\r\n"), F_EXPECT(noops), F_SEND(oks), F_DRAIN()));
+    t->w = (struct writes){ 0, 0 };
+    t->c = connect_traced(fake_port(t->fs), &t->w);
+    if (t->c && batch)
+        imclient_setflags(t->c, IMCLIENT_CONN_BATCH);
+    return t->c ? 0 : -1;
+}
+
+static void three_finish(struct three *t)
+{
     while (finished_count() < 3)
-        imclient_processoneevent(c);
+        imclient_processoneevent(t->c);
+    imclient_close(t->c);
+}
+
+static void batched_until_flush(void)
+{
+    struct three t;
+    CHECK_INT(three_start(&t, 1), 0);
+    for (int i = 0; i < 3; i++)
+        imclient_send(t.c, finished, (void *)"noop", "NOOP");
+    CHECK_INT(t.w.count, 0); /* queued, nothing written */
+    int fd, wanttowrite;
+    imclient_getselectinfo(t.c, &fd, &wanttowrite);
+    CHECK_INT(wanttowrite, 1);
+    CHECK_INT(imclient_flush(t.c), 0);
+    CHECK_INT(t.w.count, 1); /* all three in one write */
+    CHECK_INT(t.w.bytes, sizeof noops - 1);
+    CHECK_INT(imclient_flush(t.c), 0); /* nothing left: no write */
+    CHECK_INT(t.w.count, 1);
+    three_finish(&t);
     CHECK_STR(log_text(), "noop|OK|-1|a\nnoop|OK|-1|b\nnoop|OK|-1|c\n");
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    SERVER_OK(t.fs);
+    fake_free(t.fs);
 }
 
 /* Without a flush, the event handling writes the queue. */
 static void batched_written_by_events(void)
 {
-    reset();
-    struct fakeserver *fs =
-        fake_start(FAKE(F_SEND("* OK hi\r\n"), F_EXPECT(noops), F_SEND(oks), F_DRAIN()));
-    struct writes w = { 0, 0 };
-    struct imclient *c = connect_traced(fake_port(fs), &w);
-    CHECK(c != NULL);
-    imclient_setflags(c, IMCLIENT_CONN_BATCH);
+    struct three t;
+    CHECK_INT(three_start(&t, 1), 0);
     for (int i = 0; i < 3; i++)
-        imclient_send(c, finished, (void *)"noop", "NOOP");
-    while (finished_count() < 3)
-        imclient_processoneevent(c);
-    CHECK_INT(w.count, 1);
+        imclient_send(t.c, finished, (void *)"noop", "NOOP");
+    three_finish(&t);
+    CHECK_INT(t.w.count, 1);
     CHECK_INT(finished_count(), 3);
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    SERVER_OK(t.fs);
+    fake_free(t.fs);
 }
 
 /* The page's meaning stays the default, and clearing the flag restores it. */
 static void default_writes_each_command(void)
 {
-    reset();
-    struct fakeserver *fs =
-        fake_start(FAKE(F_SEND("* OK hi\r\n"), F_EXPECT(noops), F_SEND(oks), F_DRAIN()));
-    struct writes w = { 0, 0 };
-    struct imclient *c = connect_traced(fake_port(fs), &w);
-    CHECK(c != NULL);
-    imclient_setflags(c, IMCLIENT_CONN_BATCH);
-    imclient_clearflags(c, IMCLIENT_CONN_BATCH);
+    struct three t;
+    CHECK_INT(three_start(&t, 1), 0);
+    imclient_clearflags(t.c, IMCLIENT_CONN_BATCH);
     for (int i = 0; i < 3; i++) {
-        imclient_send(c, finished, (void *)"noop", "NOOP");
-        CHECK_INT(w.count, i + 1);
+        imclient_send(t.c, finished, (void *)"noop", "NOOP");
+        CHECK_INT(t.w.count, i + 1);
     }
-    while (finished_count() < 3)
-        imclient_processoneevent(c);
-    imclient_close(c);
-    SERVER_OK(fs);
-    fake_free(fs);
+    three_finish(&t);
+    SERVER_OK(t.fs);
+    fake_free(t.fs);
 }
 
 /* A flush on a connection that has failed says so. */
