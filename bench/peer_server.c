@@ -214,6 +214,9 @@ static int literal_suffix(const char *line, size_t len, uint64_t *n, int *sync)
 static int consume_input(struct server *sv, struct conn *c)
 {
     for (;;) {
+        /* replies to later commands must not cut into a FETCH's stream */
+        if (c->st.active)
+            return 0;
         if (c->discard) {
             size_t have = c->in.len - c->seg;
             size_t take = have < c->discard ? have : (size_t)c->discard;
@@ -340,6 +343,8 @@ static void serve(struct server *sv, int fd)
     int ok = buf_add(&c.out, PEER_GREETING, sizeof PEER_GREETING - 1) == 0;
     while (ok) {
         if (pump_output(sv, &c) < 0)
+            break;
+        if (!c.st.active && c.in.head < c.in.len && consume_input(sv, &c) < 0)
             break;
         int pending = c.out.head < c.out.len || c.st.active;
         if (c.closing && !pending)

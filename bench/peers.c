@@ -36,7 +36,6 @@
 #define MAX_RUNS 51
 #define MAX_ROWS 16
 #define MAX_PEERS 4
-#define MIB (1024.0 * 1024.0)
 
 struct peer {
     const char *name; /* on the command line and in the table */
@@ -212,7 +211,7 @@ static int make_rows(const struct options *o, struct row *rows)
 }
 
 /* peer_server, with its standard input held by us: it exits when we do. */
-static int start_server(const struct options *o, char *port, size_t portlen)
+static int start_server(const struct options *o, char port[16])
 {
     int in[2], out[2];
     if (pipe(in) < 0 || pipe(out) < 0)
@@ -240,7 +239,6 @@ static int start_server(const struct options *o, char *port, size_t portlen)
         fprintf(stderr, "peers: peer_server did not start\n");
         return -1;
     }
-    (void)portlen;
     fclose(f);
     return in[1]; /* never written; closing it stops the server */
 }
@@ -406,7 +404,7 @@ int main(int argc, char **argv)
     int nrows = make_rows(&o, rows);
     static struct samples s[MAX_ROWS][MAX_PEERS];
     char port[16];
-    int server = start_server(&o, port, sizeof port);
+    int server = start_server(&o, port);
     if (server < 0)
         return 1;
     time_t now = time(NULL);
