@@ -86,6 +86,16 @@ int imclient_authenticate_cyrus3(struct imclient *imclient, char *mechlist, char
                                  char *user, int minssf, int maxssf);
 
 /*
+ * imclient_starttls() as Cyrus 3.x programs call it: a CAfile or CApath
+ * of "" means none, as in Cyrus 3.x, where it was how a caller with no CA
+ * configured asked for the system's trusted CAs (Cyrus::IMAP passes ""
+ * when the user names none).  The server is still verified.  Returns what
+ * imclient_starttls() returns.
+ */
+int imclient_starttls_cyrus3(struct imclient *imclient, char *cert_file, char *key_file,
+                             char *CAfile, char *CApath);
+
+/*
  * Queue len bytes exactly as given, outside any command, and write what
  * the socket takes now (the rest goes as events are processed).  For
  * protocol the format of imclient_send() cannot express, such as the
@@ -144,6 +154,7 @@ void imapurl_toURL(char *dst, const struct imapurl_cyrus3 *url);
 #ifdef IMCLIENT_CYRUS3
 #define imclient_connect imclient_connect_cyrus3
 #define imclient_authenticate imclient_authenticate_cyrus3
+#define imclient_starttls imclient_starttls_cyrus3
 #define imapurl imapurl_cyrus3
 #endif
 

@@ -10,6 +10,7 @@
  *   authenticate.c   imclient_authenticate_cyrus3: the list and SSF bounds
  *                    mapped onto the library's authentication flow
  *   write.c          imclient_write
+ *   starttls.c       imclient_starttls_cyrus3: "" CA arguments as none
  *   imapurl.c        imapurl_fromURL / imapurl_toURL over imapurl_parse/_build
  *   expire.c         ;EXPIRE= date-times as time_t and back
  */

@@ -202,6 +202,23 @@ static void write_goes_out_as_given(void)
     fake_free(fs);
 }
 
+/* Cyrus::IMAP passes "" for CAfile and CApath when the user names no CA:
+ * in 3.x mode that asks for the system's CAs, so STARTTLS goes out (the
+ * page's form refuses "" before sending anything). */
+static void starttls_empty_ca_means_none(void)
+{
+    reset();
+    struct fakeserver *fs = fake_start(FAKE(F_SEND("* OK hi\r\n"), F_EXPECT("1 STARTTLS\r\n"),
+                                            F_SEND("1 NO not now\r\n"), F_DRAIN()));
+    struct imclient *c = open_app(fs, NULL, 0);
+    CHECK(c != NULL);
+    CHECK(imclient_starttls(c, "", "", "", "") != 0); /* the server said NO */
+    CHECK(strstr(imclient_error(c), "CAfile") == NULL);
+    imclient_close(c);
+    CHECK_WIRE(fs, "1 STARTTLS\r\n");
+    fake_free(fs);
+}
+
 /* The trace procedure runs while bytes are being written: what it wrote
  * would land in the middle of them. */
 static void write_from_trace(struct imclient *c, void *rock, int direction, const char *data,
@@ -376,6 +393,7 @@ int main(int argc, char **argv)
         TEST(percent_b_misuse_refused),
         TEST(write_goes_out_as_given),
         TEST(write_refused_from_trace),
+        TEST(starttls_empty_ca_means_none),
         TEST(initialresponse_turns_sasl_ir_on),
         TEST(without_initialresponse_the_response_waits),
         TEST(initialresponse_is_not_literal_plus),
