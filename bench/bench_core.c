@@ -85,20 +85,6 @@ static char *xalloc(size_t n)
 
 /* ---- workloads ---------------------------------------------------------- */
 
-/* Writes n in decimal at p; returns the digits written. */
-static size_t put_uint(char *p, uint64_t n)
-{
-    char tmp[24];
-    size_t k = 0;
-    do {
-        tmp[k++] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n);
-    for (size_t i = 0; i < k; i++)
-        p[i] = tmp[k - 1 - i];
-    return k;
-}
-
 static size_t put_str(char *p, const char *s)
 {
     size_t n = strlen(s);
@@ -114,9 +100,9 @@ static void make_small_n(struct workload *w, uint64_t count)
     char *p = w->block;
     for (uint64_t i = 1; i <= count; i++) {
         p += put_str(p, "* ");
-        p += put_uint(p, i);
+        p += bench_put_uint(p, i);
         p += put_str(p, " FETCH (UID ");
-        p += put_uint(p, i + 1000);
+        p += bench_put_uint(p, i + 1000);
         p += put_str(p, " FLAGS (\\Seen))\r\n");
     }
     w->len = (size_t)(p - w->block);
@@ -144,7 +130,7 @@ static void make_big(struct workload *w, unsigned scale)
     char *p = w->block;
     for (unsigned i = 1; i <= distinct; i++) {
         p += put_str(p, "* ");
-        p += put_uint(p, i);
+        p += bench_put_uint(p, i);
         p += put_str(p, " FETCH (BODY[] {1048576}\r\n");
         for (size_t j = 0; j < MIB; j++)
             p[j] = (char)('a' + (i + j) % 26);

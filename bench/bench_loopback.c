@@ -154,20 +154,6 @@ static int stream_literals(struct server *sv, int fd)
     return 0;
 }
 
-/* Decimal digits of n at p; the server must outrun the client it measures,
- * which snprintf() per line does not. */
-static size_t put_uint(char *p, uint64_t n)
-{
-    char tmp[24];
-    size_t k = 0;
-    do {
-        tmp[k++] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n);
-    for (size_t i = 0; i < k; i++)
-        p[i] = tmp[k - 1 - i];
-    return k;
-}
 
 static int stream_small(struct server *sv, int fd)
 {
@@ -182,7 +168,7 @@ static int stream_small(struct server *sv, int fd)
         }
         buf[len++] = '*';
         buf[len++] = ' ';
-        len += put_uint(buf + len, i);
+        len += bench_put_uint(buf + len, i);
         memcpy(buf + len, tail, sizeof tail - 1);
         len += sizeof tail - 1;
     }
@@ -533,7 +519,7 @@ static void raw_pipeline(struct result *res, struct server *sv, uint64_t n)
     }
     size_t clen = 0;
     for (uint64_t i = 1; i <= n; i++) {
-        clen += put_uint(cmds + clen, i);
+        clen += bench_put_uint(cmds + clen, i);
         memcpy(cmds + clen, " NOOP\r\n", 7);
         clen += 7;
     }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "peer_client.h"
+#include "stats.h"
 
 #define CHUNK (64 * 1024)
 
@@ -135,7 +136,7 @@ static int noops(const struct peer_job *job, struct peer_tally *t, char *why, si
     }
     size_t clen = 0, off = 0;
     for (uint64_t i = 1; i <= job->count; i++) {
-        clen += peer_put_uint(cmds + clen, i);
+        clen += bench_put_uint(cmds + clen, i);
         memcpy(cmds + clen, " NOOP\r\n", 7);
         clen += 7;
     }

@@ -37,6 +37,7 @@
 
 #include "listener.h"
 #include "peer_workload.h"
+#include "stats.h"
 
 #define READ_CHUNK (256 * 1024)
 
@@ -106,10 +107,10 @@ static int build_small(struct server *sv, uint64_t count)
     for (uint64_t i = 1; i <= count; i++) {
         *p++ = '*';
         *p++ = ' ';
-        p += peer_put_uint(p, i);
+        p += bench_put_uint(p, i);
         memcpy(p, mid, sizeof mid - 1);
         p += sizeof mid - 1;
-        p += peer_put_uint(p, i);
+        p += bench_put_uint(p, i);
         memcpy(p, tail, sizeof tail - 1);
         p += sizeof tail - 1;
     }

@@ -18,19 +18,6 @@ const char *peer_workload_name(enum peer_workload w)
     return (unsigned)w < PEER_NWORKLOADS ? names[w] : "?";
 }
 
-size_t peer_put_uint(char *p, uint64_t n)
-{
-    char tmp[24];
-    size_t k = 0;
-    do {
-        tmp[k++] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n);
-    for (size_t i = 0; i < k; i++)
-        p[i] = tmp[k - 1 - i];
-    return k;
-}
-
 uint64_t peer_stream_bytes(enum peer_workload w, uint64_t count, uint64_t literal)
 {
     char line[128];

@@ -40,8 +40,5 @@ uint64_t peer_stream_bytes(enum peer_workload w, uint64_t count, uint64_t litera
 #define PEER_GREETING "* PREAUTH peer replay server ready\r\n"
 #define PEER_FETCH_DONE "OK FETCH done"
 
-/* Decimal digits of n at p, no NUL; the count.  snprintf() per line is too
- * slow for a server that must outrun the clients it measures. */
-size_t peer_put_uint(char *p, uint64_t n);
 
 #endif

@@ -50,3 +50,16 @@ struct bench_summary bench_summarize(double *v, size_t n)
     s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     return s;
 }
+
+size_t bench_put_uint(char *p, uint64_t n)
+{
+    char tmp[24];
+    size_t k = 0;
+    do {
+        tmp[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    for (size_t i = 0; i < k; i++)
+        p[i] = tmp[k - 1 - i];
+    return k;
+}

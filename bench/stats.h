@@ -8,7 +8,11 @@
 #define BENCH_STATS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
+/* Decimal digits of n at p, no NUL; the count.  snprintf() per line is too
+ * slow for a server that must outrun the clients it measures. */
+size_t bench_put_uint(char *p, uint64_t n);
 double bench_now(void);
 /* CPU time used by the whole process (all threads), in seconds. */
 double bench_cpu(void);
