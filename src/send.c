@@ -44,9 +44,13 @@ int imc_send_va(struct imclient *c, imclient_proc_t *finish, void *rock, const c
 int imclient_flush(struct imclient *imclient)
 {
     struct imclient *c = imclient;
-    /* The trace procedure runs while bytes are being written. */
-    if (c->tracing > 0 || !c->transport)
+    if (!c->transport)
         return -1;
+    /* The trace procedure runs while bytes are being written. */
+    if (c->tracing > 0) {
+        imc_explain(c, IMCLIENT_EMISUSE, "imclient_flush from the trace procedure");
+        return -1;
+    }
     if (imc_flush(c) < 0)
         return imc_finish_call(c, -1); /* EOF callbacks ran; one may have closed c */
     size_t queued;

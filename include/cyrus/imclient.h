@@ -108,7 +108,8 @@ void imclient_processoneevent(struct imclient *imclient);
 /* Extension: write what the socket takes now of the queued commands,
  * without waiting.  Returns 0 when nothing is left queued, 1 when some
  * waits for the socket (events finish it), -1 when the connection has
- * failed (imclient_error() says why). */
+ * failed or when called from the trace procedure (imclient_error() says
+ * why). */
 int imclient_flush(struct imclient *imclient);
 #ifndef IMCLIENT_CYRUS3
 int imclient_authenticate(struct imclient *imclient,

@@ -140,6 +140,34 @@ static void flush_after_failure(void)
     fake_free(fs);
 }
 
+/* The trace procedure runs while bytes are being written: a flush from
+ * there is refused, with a reason. */
+static int flush_in_trace = 99;
+
+static void flush_from_trace(struct imclient *c, void *rock, int dir, const char *data, size_t len)
+{
+    (void)rock;
+    (void)data;
+    (void)len;
+    if (dir == 'C' && flush_in_trace == 99)
+        flush_in_trace = imclient_flush(c);
+}
+
+static void flush_refused_in_trace(void)
+{
+    struct three t;
+    CHECK_INT(three_start(&t, 1), 0);
+    imclient_settrace(t.c, flush_from_trace, NULL);
+    for (int i = 0; i < 3; i++)
+        imclient_send(t.c, finished, (void *)"noop", "NOOP");
+    CHECK_INT(imclient_flush(t.c), 0);
+    CHECK_INT(flush_in_trace, -1);
+    CHECK_STR(imclient_error(t.c), "imclient_flush from the trace procedure");
+    three_finish(&t);
+    SERVER_OK(t.fs);
+    fake_free(t.fs);
+}
+
 /* ---- a deep pipeline against a server that stops reading --------------- */
 
 #define DEEP 20000
@@ -210,6 +238,7 @@ int main(int argc, char **argv)
         TEST(batched_written_by_events),
         TEST(default_writes_each_command),
         TEST(flush_after_failure),
+        TEST(flush_refused_in_trace),
         TEST(deep_pipeline_server_stops_reading),
     };
     return check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
