@@ -57,6 +57,14 @@ int imc_literal_header(const char *line, size_t len, uint64_t *n)
     return 1;
 }
 
+int imc_literal_malformed(const char *line, size_t len)
+{
+    uint64_t n;
+    if (len < 2 || line[len - 1] != '}' || imc_literal_header(line, len, &n) != 0)
+        return 0;
+    return memchr(line, '{', len - 1) != NULL;
+}
+
 static size_t fail(struct imc_framer *f, struct imc_frame *out, size_t used,
                    const char *msg)
 {

@@ -442,18 +442,22 @@ static int begin_response(struct imc_session *s, const struct imc_frame *fr)
  * can appear there only inside a "[...]" response code (BADCHARSET's
  * astrings).  So "1 OK go {0}" ends with text, and reading a literal there
  * would swallow the next response. */
+static int untagged_status(const struct imc_session *s, const struct imc_frame *fr)
+{
+    static const char *const status[] = { "OK", "NO", "BAD", "BYE", "PREAUTH" };
+    const struct imc_reply_head *h = &s->head;
+    int is_status = 0;
+    for (size_t i = 0; i < sizeof status / sizeof status[0]; i++)
+        is_status |= h->kw_len == strlen(status[i]) &&
+                     imc_ascii_eq(fr->data + h->kw_start, status[i], h->kw_len);
+    return is_status;
+}
+
 static int literal_is_text(const struct imc_session *s, const struct imc_frame *fr)
 {
     const struct imc_reply_head *h = &s->head;
-    if (h->kind == IMC_REPLY_UNTAGGED) {
-        static const char *const status[] = { "OK", "NO", "BAD", "BYE", "PREAUTH" };
-        int is_status = 0;
-        for (size_t i = 0; i < sizeof status / sizeof status[0]; i++)
-            is_status |= h->kw_len == strlen(status[i]) &&
-                         imc_ascii_eq(fr->data + h->kw_start, status[i], h->kw_len);
-        if (!is_status)
-            return 0;
-    }
+    if (h->kind == IMC_REPLY_UNTAGGED && !untagged_status(s, fr))
+        return 0;
     size_t t = h->text_start;
     if (t >= fr->len || fr->data[t] != '[')
         return 1;
@@ -467,6 +471,15 @@ static int on_line(struct imc_session *s, const struct imc_frame *orig)
     struct imc_frame plain;
     if (fr->first && begin_response(s, fr) < 0)
         return -1;
+    if (fr->first)
+        s->resp_is_data = s->head.kind == IMC_REPLY_UNTAGGED && !untagged_status(s, fr);
+    /* Data has no free text: a "{...}" ending its line that is no literal
+     * header leaves no way to know where the server's data ends. */
+    if (s->resp_is_data && imc_literal_malformed(fr->data, fr->len)) {
+        imc_session_fail(s, "protocol error: the line ends in \"{...}\" that is not a "
+                            "literal's size");
+        return -1;
+    }
     if (fr->first && fr->literal && literal_is_text(s, fr)) {
         imc_framer_not_a_literal(&s->framer);
         plain = *fr;

@@ -267,6 +267,32 @@ static void status_malformed(void)
 /* A literal size beyond the limit or beyond 64 bits ends the connection
  * at its header; the bytes after it are never read as replies,
  * and an overflow is not taken for a small number. */
+/* Data has no free text: a line of it ending in "{...}" that is no literal
+ * size leaves the client unable to know where the server's data ends, so
+ * the connection fails and every command in flight gets EOF.  A status
+ * response's text stays text. */
+#define C1_C2_MALFORMED                                                               \
+    "c1|EOF|-1|\nc2|EOF|-1|\n=fail protocol error: the line ends in \"{...}\" that is " \
+    "not a literal's size inflight=0\n" LATE_EOF
+
+static void malformed_literal_header_in_data(void)
+{
+    EXPECT(&((struct scen){ IN("* 1 FETCH (BODY[] {12a}\r\n1 OK\r\n"), .ncmds = 2 }),
+           C1_C2_MALFORMED);
+    EXPECT(&((struct scen){ IN("* 1 FETCH (BODY[] {}\r\n1 OK\r\n"), .ncmds = 2 }),
+           C1_C2_MALFORMED);
+    EXPECT(&((struct scen){ IN("* LIST () \"/\" { 5}\r\n1 OK\r\n"), .ncmds = 2 }),
+           C1_C2_MALFORMED);
+    /* On a line after a literal, too. */
+    EXPECT(&((struct scen){ IN("* 1 FETCH (BODY[] {2}\r\nhi BODY[1] {-1}\r\n1 OK\r\n"),
+                            .ncmds = 2 }),
+           C1_C2_MALFORMED);
+    /* Status text, tagged or untagged, may end as it likes. */
+    EXPECT(&((struct scen){ IN("* OK [ALERT] see {here}\r\n* BYE {}\r\n1 NO {x}\r\n"),
+                            .ncmds = 1, .no_after = 1 }),
+           "u|OK|-1|[ALERT] see {here}\nu|BYE|-1|{}\nc1|NO|-1|{x}\n=ok inflight=0\n");
+}
+
 static void literal_sizes_refused_at_the_header(void)
 {
     EXPECT(&((struct scen){ IN("* STATUS {4294967295}\r\nINBOX (MESSAGES 1)\r\n1 OK\r\n"),
@@ -1476,6 +1502,7 @@ int main(int argc, char **argv)
         TEST(completion_without_text),
         TEST(status_malformed),
         TEST(literal_sizes_refused_at_the_header),
+        TEST(malformed_literal_header_in_data),
         TEST(long_fields_and_numbers),
         TEST(codes_and_sets_are_text),
         TEST(empty_capability),
