@@ -12,7 +12,7 @@ int cyrus3_side(void)
 {
     struct imclient *c;
     sasl_callback_t cbs[] = { { SASL_CB_LIST_END, NULL, NULL } };
-    if (imclient_connect(&c, "no-such-host.invalid", "imap", cbs) != -1)
+    if (imclient_connect(&c, "bad_host..invalid", "imap", cbs) != -1)
         return 1;
     cyrus3_authenticate_t *authenticate = imclient_authenticate;
     if (!authenticate)

@@ -13,7 +13,7 @@ typedef int page_authenticate_t(struct imclient *, struct sasl_client **, const 
 int main(void)
 {
     struct imclient *c;
-    if (imclient_connect(&c, "no-such-host.invalid", "imap") != -1)
+    if (imclient_connect(&c, "bad_host..invalid", "imap") != -1)
         return 1;
     page_authenticate_t *authenticate = imclient_authenticate;
     if (!authenticate)
