@@ -24,9 +24,11 @@ static void stamp_send(struct imclient *c)
 
 static int batching(struct imclient *c)
 {
+    if (!(imc_session_flags(&c->session) & IMCLIENT_CONN_BATCH))
+        return 0;
     size_t queued;
     imc_session_output(&c->session, &queued);
-    return (imc_session_flags(&c->session) & IMCLIENT_CONN_BATCH) && queued < BATCH_WRITE_AT;
+    return queued < BATCH_WRITE_AT;
 }
 
 int imc_send_va(struct imclient *c, imclient_proc_t *finish, void *rock, const char *fmt,

@@ -62,7 +62,21 @@ int imc_literal_malformed(const char *line, size_t len)
     uint64_t n;
     if (len < 2 || line[len - 1] != '}' || imc_literal_header(line, len, &n) != 0)
         return 0;
-    return memchr(line, '{', len - 1) != NULL;
+    /* One token "{...}": its "{" starts it (after a space, "(" or literal8's
+     * "~"), and nothing between the braces could end a token.  An atom may
+     * end in "}" ("c}" after a quoted "x{" is a mailbox, not a literal). */
+    size_t open = len - 1;
+    while (open > 0 && line[open - 1] != '{')
+        open--;
+    if (open == 0)
+        return 0;
+    open--;
+    if (open > 0 && line[open - 1] != ' ' && line[open - 1] != '(' && line[open - 1] != '~')
+        return 0;
+    for (size_t i = open + 1; i < len - 1; i++)
+        if (line[i] == ' ' || line[i] == '"' || line[i] == '(' || line[i] == ')')
+            return 0;
+    return 1;
 }
 
 static size_t fail(struct imc_framer *f, struct imc_frame *out, size_t used,

@@ -69,8 +69,8 @@ void imc_framer_not_a_literal(struct imc_framer *f);
  * 64 bits. */
 int imc_literal_header(const char *line, size_t len, uint64_t *n);
 
-/* line[0..len) ends in "{...}" that is no literal header ("{}", "{12a}",
- * "{ 5}"): 1, else 0. */
+/* line[0..len) ends in a token "{...}" that is no literal header ("{}",
+ * "{12a}", "{-1}"): 1, else 0. */
 int imc_literal_malformed(const char *line, size_t len);
 
 #endif

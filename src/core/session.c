@@ -456,7 +456,7 @@ static int untagged_status(const struct imc_session *s, const struct imc_frame *
 static int literal_is_text(const struct imc_session *s, const struct imc_frame *fr)
 {
     const struct imc_reply_head *h = &s->head;
-    if (h->kind == IMC_REPLY_UNTAGGED && !untagged_status(s, fr))
+    if (s->resp_is_data)
         return 0;
     size_t t = h->text_start;
     if (t >= fr->len || fr->data[t] != '[')
@@ -471,8 +471,12 @@ static int on_line(struct imc_session *s, const struct imc_frame *orig)
     struct imc_frame plain;
     if (fr->first && begin_response(s, fr) < 0)
         return -1;
+    /* Asked only of a first line that ends in "}": only such a line has a
+     * literal, and so lines after it; the small replies that make up most
+     * traffic skip the keyword comparisons. */
     if (fr->first)
-        s->resp_is_data = s->head.kind == IMC_REPLY_UNTAGGED && !untagged_status(s, fr);
+        s->resp_is_data = fr->len > 0 && fr->data[fr->len - 1] == '}' &&
+                          s->head.kind == IMC_REPLY_UNTAGGED && !untagged_status(s, fr);
     /* Data has no free text: a "{...}" ending its line that is no literal
      * header leaves no way to know where the server's data ends. */
     if (s->resp_is_data && imc_literal_malformed(fr->data, fr->len)) {

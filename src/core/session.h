@@ -50,7 +50,7 @@ struct imc_session {
     void *resp_rock;
     imclient_literal_proc_t *resp_lit_proc; /* literals stream here */
     void *resp_lit_rock;
-    int resp_is_data;        /* untagged and not a status: no free text in it */
+    int resp_is_data;        /* untagged, not a status, first line ending in "}" */
     struct imclient_literal lit;            /* the literal being streamed */
     struct imc_buf reply;
 
