@@ -1,8 +1,10 @@
 #include "stats.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 double bench_now(void)
 {
@@ -31,6 +33,18 @@ long bench_peak_rss_kib(void)
     if (getrusage(RUSAGE_SELF, &ru) < 0)
         return -1;
     return ru.ru_maxrss; /* Linux reports KiB */
+}
+
+long bench_rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, res = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &res) != 2)
+            res = 0;
+        fclose(f);
+    }
+    return res * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 static int cmp_double(const void *a, const void *b)

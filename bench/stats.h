@@ -20,6 +20,8 @@ double bench_cpu(void);
 double bench_thread_cpu(void);
 /* Peak resident set of this process so far, in KiB (getrusage ru_maxrss). */
 long bench_peak_rss_kib(void);
+/* The resident set now, in KiB (0 if /proc cannot say). */
+long bench_rss_kib(void);
 
 struct bench_summary {
     double median, min, max;

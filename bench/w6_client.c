@@ -59,6 +59,7 @@
 #include <cyrus/adapters/libevent.h>
 #include <cyrus/imclient.h>
 
+#include "stats.h"
 #include "tlsfake.h"
 #ifdef W6_MALLOC_COUNT
 #include "w6_malloc_count.h"
@@ -112,33 +113,6 @@ static struct run {
     int nagain;
     unsigned char *in_again;
 } R;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static long rss_kib(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    long pages = 0, res = 0;
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &res) != 2)
-            res = 0;
-        fclose(f);
-    }
-    return res * (sysconf(_SC_PAGESIZE) / 1024);
-}
 
 /* A field of /proc/PID/status ("VmHWM", "VmRSS") in KiB; pid 0: self. */
 static long status_kib(int pid, const char *field)
@@ -341,7 +315,7 @@ static void start_one(void)
     k->wfd = -1;
     k->step = S_CONNECT;
     if (R.t_first == 0)
-        R.t_first = now_s();
+        R.t_first = bench_now();
     int r = imclient_connect_start(&k->c, "127.0.0.1", R.port, on_result, k);
     if (r != 0) {
         k->c = NULL;
@@ -367,7 +341,7 @@ static void tend(void)
         if (k->step == S_IDLE_WAIT && imclient_idling(k->c)) {
             k->step = S_IDLING;
             R.idling++;
-            R.t_last_idle = now_s();
+            R.t_last_idle = bench_now();
         }
         if (k->step == S_IDLING || k->step == S_FAILED)
             R.setting[j] = R.setting[--R.nsetting];
@@ -425,10 +399,10 @@ static void turn(void)
                 wait = t;
             n++;
         }
-        double t0 = now_s();
+        double t0 = bench_now();
         if (poll(R.pfd, (nfds_t)n, wait) < 0 && errno != EINTR)
             return;
-        int waited = (int)((now_s() - t0) * 1000);
+        int waited = (int)((bench_now() - t0) * 1000);
         for (int j = 0; j < n; j++) {
             short re = R.pfd[j].revents;
             int ready = (re & (POLLIN | POLLHUP | POLLERR) ? IMCLIENT_EV_READ : 0) |
@@ -480,7 +454,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 /* Bring n connections up (into IDLE); stops at the deadline. */
 static void bring_up(double deadline)
 {
-    while (R.idling + R.failed < R.n && now_s() < deadline) {
+    while (R.idling + R.failed < R.n && bench_now() < deadline) {
         tend();
         turn();
     }
@@ -490,7 +464,7 @@ static void bring_up(double deadline)
 /* DONE and LOGOUT on every idling connection; then close them all. */
 static double tear_down(double deadline)
 {
-    double t0 = now_s();
+    double t0 = bench_now();
     int want = 0;
     for (int i = 0; i < R.started; i++) {
         struct conn *k = &R.k[i];
@@ -504,9 +478,9 @@ static double tear_down(double deadline)
                 epoll_rearm(k);
         }
     }
-    while (R.over < want && R.over + R.failed < R.started && now_s() < deadline)
+    while (R.over < want && R.over + R.failed < R.started && bench_now() < deadline)
         turn();
-    double t = now_s() - t0;
+    double t = bench_now() - t0;
     for (int i = 0; i < R.started; i++)
         if (R.k[i].c) {
             imclient_close(R.k[i].c);
@@ -595,7 +569,7 @@ static int run_case(char **a)
     /* One connection through the whole plan and back first. */
     prepare(1);
     R.window = 1;
-    double t_end = now_s() + 30;
+    double t_end = bench_now() + 30;
     bring_up(t_end);
     if (R.idling != 1) {
         printf("W6ERROR warm-up connection did not reach IDLE: %s\n",
@@ -606,19 +580,19 @@ static int run_case(char **a)
     R.window = atoi(a[3]);
     prepare(n);
 
-    long rss0 = rss_kib();
+    long rss0 = bench_rss_kib();
     long mall0 = malloc_in_use();
     long free0 = malloc_free();
 #ifdef W6_MALLOC_COUNT
     struct w6_count *before = w6_count_snapshot();
 #endif
     double srv_cpu0 = proc_cpu_s(server_pid);
-    double cpu0 = cpu_s();
-    double t0 = now_s();
+    double cpu0 = bench_cpu();
+    double t0 = bench_now();
     bring_up(t0 + cap);
-    double cpu1 = cpu_s();
+    double cpu1 = bench_cpu();
     double srv_cpu1 = proc_cpu_s(server_pid);
-    long rss1 = rss_kib();
+    long rss1 = bench_rss_kib();
     long mall1 = malloc_in_use();
     long free1 = malloc_free();
     long hwm1 = status_kib(0, "VmHWM");
@@ -629,7 +603,7 @@ static int run_case(char **a)
     w6_count_report(stdout, before, after, R.idling > 0 ? R.idling : 1);
 #endif
     int idling = R.idling, failed = R.failed, started = R.started;
-    double down = tear_down(now_s() + TEARDOWN_S);
+    double down = tear_down(bench_now() + TEARDOWN_S);
     long hwm2 = status_kib(0, "VmHWM");
     int denom = idling > 0 ? idling : 1;
     printf("W6RESULT %s %s n=%d idle=%d failed=%d started=%d up_s=%.3f rss0=%ld rss1=%ld "
@@ -808,12 +782,12 @@ static int run_child(const char *loop, const char *mode, int n, int window, cons
     close(out[1]);
     /* The case bounds itself (bring-up cap + teardown); this is the
      * backstop. */
-    double deadline = now_s() + cap + TEARDOWN_S + 60;
+    double deadline = bench_now() + cap + TEARDOWN_S + 60;
     char buf[65536];
     size_t got = 0;
     int killed = 0;
     for (;;) {
-        int left = (int)((deadline - now_s()) * 1000);
+        int left = (int)((deadline - bench_now()) * 1000);
         if (left <= 0) {
             kill(pid, SIGKILL);
             killed = 1;

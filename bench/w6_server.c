@@ -49,6 +49,8 @@
 #include <sasl/sasl.h>
 #include <sasl/saslutil.h>
 
+#include "stats.h"
+
 #define MAX_LINE 8192       /* a longer line closes the connection */
 #define READ_BUF 16384
 #define MAX_EVENTS 512
@@ -102,12 +104,6 @@ static void die(const char *fmt, ...)
     exit(2);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- SASL ----------------------------------------------------------------- */
 
@@ -154,20 +150,28 @@ static sasl_callback_t sasl_callbacks[] = {
 
 static void close_conn(struct sconn *k);
 
+/* Append n bytes to a connection's buffer (its output or its input),
+ * doubling it from first bytes as it fills. */
+static void buf_add(char **data, unsigned *len, unsigned *cap, unsigned first, const char *p,
+                    size_t n)
+{
+    if (*len + n > *cap) {
+        unsigned c = *cap ? *cap : first;
+        while (c < *len + n)
+            c *= 2;
+        char *d = realloc(*data, c);
+        if (!d)
+            die("out of memory");
+        *data = d;
+        *cap = c;
+    }
+    memcpy(*data + *len, p, n);
+    *len += (unsigned)n;
+}
+
 static void out_add(struct sconn *k, const char *p, size_t n)
 {
-    if (k->outlen + n > k->outcap) {
-        unsigned cap = k->outcap ? k->outcap : 256;
-        while (cap < k->outlen + n)
-            cap *= 2;
-        char *o = realloc(k->out, cap);
-        if (!o)
-            die("out of memory");
-        k->out = o;
-        k->outcap = cap;
-    }
-    memcpy(k->out + k->outlen, p, n);
-    k->outlen += (unsigned)n;
+    buf_add(&k->out, &k->outlen, &k->outcap, 256, p, n);
 }
 
 static void out_printf(struct sconn *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -468,18 +472,7 @@ static int process_input(struct sconn *k, int *drop)
 
 static void in_add(struct sconn *k, const char *p, size_t n)
 {
-    if (k->inlen + n > k->incap) {
-        unsigned cap = k->incap ? k->incap : 512;
-        while (cap < k->inlen + n)
-            cap *= 2;
-        char *b = realloc(k->in, cap);
-        if (!b)
-            die("out of memory");
-        k->in = b;
-        k->incap = cap;
-    }
-    memcpy(k->in + k->inlen, p, n);
-    k->inlen += (unsigned)n;
+    buf_add(&k->in, &k->inlen, &k->incap, 512, p, n);
 }
 
 static int start_tls(struct sconn *k);
@@ -664,18 +657,6 @@ static void on_signal(int sig)
     stopping = 1;
 }
 
-static long rss_kib(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    long pages = 0, res = 0;
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &res) != 2)
-            res = 0;
-        fclose(f);
-    }
-    return res * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
 int main(int argc, char **argv)
 {
     const char *dir = NULL;
@@ -750,9 +731,9 @@ int main(int argc, char **argv)
     printf("PORT %d\n", ntohs(sin.sin_port));
     fflush(stdout);
 
-    double end = now_s() + max_seconds;
+    double end = bench_now() + max_seconds;
     struct epoll_event evs[MAX_EVENTS];
-    while (!stopping && now_s() < end) {
+    while (!stopping && bench_now() < end) {
         int n = epoll_wait(epfd, evs, MAX_EVENTS, 500);
         if (n < 0 && errno != EINTR)
             die("epoll_wait: %s", strerror(errno));
@@ -774,6 +755,6 @@ int main(int argc, char **argv)
             "w6_server: accepted %ld, closed %ld, open max %ld, TLS %ld, auth ok %ld failed %ld, "
             "idle max %ld, RSS %ld KiB\n",
             n_accepted, n_closed, n_open_max, n_tls, n_auth_ok, n_auth_fail, n_idle_max,
-            rss_kib());
+            bench_rss_kib());
     return 0;
 }

@@ -98,8 +98,8 @@ static int matches(const struct entry *e, const struct entry *want)
     return 1;
 }
 
-/* Under lock. */
-static struct entry *find(const struct entry *want)
+/* Under lock: the entry made from want's files, one holder more. */
+static struct entry *find_and_hold(const struct entry *want)
 {
     for (struct entry *e = entries; e; e = e->next)
         if (matches(e, want)) {
@@ -130,7 +130,7 @@ struct imc_tls_ctx_share *imc_tls_ctx_obtain(const struct imc_tls_options *o,
     int known = describe(o, &want) == 0;
     if (known) {
         pthread_mutex_lock(&lock);
-        struct entry *e = find(&want);
+        struct entry *e = find_and_hold(&want);
         pthread_mutex_unlock(&lock);
         if (e)
             return &e->share;
@@ -144,7 +144,7 @@ struct imc_tls_ctx_share *imc_tls_ctx_obtain(const struct imc_tls_options *o,
     if (!known || describe(o, &after) != 0 || !matches(&after, &want))
         return &keep(&want, ctx, 0)->share;
     pthread_mutex_lock(&lock);
-    struct entry *e = find(&want);
+    struct entry *e = find_and_hold(&want);
     if (!e) {
         e = keep(&want, ctx, 1);
         e->next = entries;
