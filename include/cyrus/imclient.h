@@ -111,6 +111,33 @@ void imclient_processoneevent(struct imclient *imclient);
  * failed or when called from the trace procedure (imclient_error() says
  * why). */
 int imclient_flush(struct imclient *imclient);
+
+/*
+ * Extension: a literal whose bytes the application supplies as the socket
+ * takes them, for imclient_send()'s "%L" (a const struct
+ * imclient_literal_source *; the struct is copied, the source is read).
+ * The literal is announced as {size} (~{size} with IMCLIENT_LITERAL_BINARY,
+ * RFC 3516's literal8), synchronizing or not by the same rule as "%s".  Its
+ * bytes are read in chunks of at most 256 KiB, each only once everything
+ * before it is written and the server's "+" has come: read(rock, buf, max)
+ * when read is set, else read(2) on fd from where it stands.  Either gives
+ * a count of bytes (at most max), 0 at the end, or -1 on error, and never
+ * "later": a source must be as ready as a regular file.  It must end after
+ * exactly size bytes (one more read must give 0).  A source that fails,
+ * ends early or has more fails the connection (IMCLIENT_EIO): the server
+ * would read whatever came next as the literal.  The library reads the
+ * source only until the command's finishproc runs; read may not call
+ * imclient_send() or imclient_flush().  The trace shows the literal as
+ * "[n bytes from a literal source]".
+ */
+struct imclient_literal_source {
+    unsigned long long size; /* exactly the bytes the source will give */
+    long (*read)(void *rock, char *buf, size_t max); /* or NULL: use fd */
+    void *rock;
+    int fd;
+    int flags;               /* IMCLIENT_LITERAL_* */
+};
+#define IMCLIENT_LITERAL_BINARY 1 /* send as literal8, ~{n} (server has BINARY) */
 #ifndef IMCLIENT_CYRUS3
 int imclient_authenticate(struct imclient *imclient,
                           struct sasl_client **availmech, const char *service,

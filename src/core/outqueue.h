@@ -4,6 +4,13 @@
  *
  * Positions are stream offsets: the count of bytes queued since the
  * connection began, so they survive compaction of the buffer.
+ *
+ * A large literal's bytes need not sit in the buffer: a source stands in
+ * the stream in their place.  Either a block of exactly the literal's size
+ * that the queue owns (one copy, written from where it lies, freed once
+ * written), or the application's imclient_literal_source, pulled in chunks
+ * of IMC_OUTQ_CHUNK bytes only once everything before it has been written
+ * (and its "+" has come): memory stays bounded however large the literal.
  */
 #ifndef IMC_OUTQUEUE_H
 #define IMC_OUTQUEUE_H
@@ -11,7 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cyrus/imclient.h"
 #include "util/buf.h"
+
+/* A pulled source is read this much at a time. */
+#define IMC_OUTQ_CHUNK (256 * 1024)
+/* Literals this large go into a block of their own rather than the buffer. */
+#define IMC_OUTQ_BLOCK_MIN (64 * 1024)
 
 struct imc_barrier {
     uint64_t at;  /* output stops before this offset until released */
@@ -24,10 +37,35 @@ struct imc_span {
     uint64_t from, to;
 };
 
+/* Bytes of the stream that are not in the buffer: they come, in the
+ * stream's order, right before the buffer's byte at the index the queue
+ * works out from "at" (see outqueue.c). */
+struct imc_outq_source {
+    uint64_t at;     /* stream offset of the first byte */
+    uint64_t size;
+    uint64_t sent;   /* bytes written */
+    uint64_t pulled; /* bytes read from the application's source */
+    uint64_t tag;    /* the command it belongs to */
+    char *block;     /* the owned copy, or NULL for a pulled source */
+    struct imclient_literal_source from;
+    int ended;       /* all bytes are known and the source said it ended */
+};
+
+/* Reads up to max bytes of src into buf: the count, 0 at the source's end,
+ * or -1 with why filled.  The caller of imc_outq_fill() supplies it, so the
+ * queue itself makes no system call. */
+typedef long imc_outq_pull_fn(const struct imclient_literal_source *src, char *buf,
+                              size_t max, char *why, size_t whylen);
+
 struct imc_outq {
     struct imc_buf buf;  /* unsent bytes are buf.data[head..len) */
     size_t head;
-    uint64_t base;       /* stream offset of buf.data[0] */
+    uint64_t base;       /* stream offset of buf.data[0], were no source
+                            before it in the queue */
+    struct imc_outq_source *srcs; /* FIFO, in stream order */
+    size_t nsrcs, capsrcs;
+    struct imc_buf chunk; /* pulled from srcs[0], not yet written */
+    size_t chunkhead;
     struct imc_barrier *barriers; /* FIFO, in stream order */
     size_t nbarriers, capbarriers;
     struct imc_span *secrets;     /* in stream order, none yet written whole */
@@ -37,11 +75,33 @@ struct imc_outq {
 struct imc_outq_mark {
     size_t len;
     size_t nbarriers;
+    size_t nsrcs;
 };
 
 void imc_outq_init(struct imc_outq *q);
 void imc_outq_free(struct imc_outq *q);
 void imc_outq_append(struct imc_outq *q, const void *data, size_t len);
+/* Room for len more bytes, so that appending them moves nothing. */
+void imc_outq_reserve(struct imc_outq *q, size_t len);
+/* The bytes of a literal, copied once into a block of their own. */
+void imc_outq_append_block(struct imc_outq *q, uint64_t tag, const void *data, size_t len);
+/* src's bytes, read from the source only when they can be written. */
+void imc_outq_append_source(struct imc_outq *q, uint64_t tag,
+                            const struct imclient_literal_source *src);
+/*
+ * When a pulled source's bytes are next and none is at hand, read the next
+ * chunk of them through pull; check a source is at its end once all its
+ * bytes are read.  Returns 0, or -1 with why filled when the source failed,
+ * ended early or had more bytes than announced: the server awaits exactly
+ * the announced count, so the stream cannot go on.
+ */
+int imc_outq_fill(struct imc_outq *q, imc_outq_pull_fn *pull, char *why, size_t whylen);
+/* What the trace may show of the next writable bytes: 0 when they are the
+ * bytes as queued; else they come from an application's source, 1 when
+ * they are its first (*size gets its size), 2 for the others. */
+int imc_outq_from_source(const struct imc_outq *q, uint64_t *size);
+/* Nonzero while an application's source of command tag is still queued. */
+int imc_outq_has_source(const struct imc_outq *q, uint64_t tag);
 /* Stream offset just past the last queued byte. */
 uint64_t imc_outq_end(const struct imc_outq *q);
 /* Stream offset of the first unsent byte. */
