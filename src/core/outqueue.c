@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cyrus/xmalloc.h"
+#include "util/bigmem.h"
 
 /*
  * Sources take no room in the buffer.  The buffer's byte k lies at stream
@@ -113,7 +114,7 @@ static struct imc_outq_source *new_source(struct imc_outq *q, uint64_t tag, uint
 
 void imc_outq_append_block(struct imc_outq *q, uint64_t tag, const void *data, size_t len)
 {
-    char *block = xmalloc(len ? len : 1);
+    char *block = imc_bigmem_alloc(len);
     memcpy(block, data, len);
     struct imc_outq_source *src = new_source(q, tag, len);
     src->block = block;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cyrus/xmalloc.h"
+#include "util/bigmem.h"
 
 /*
  * Tags are handed out in order and mostly answered in order, so the tags in
@@ -24,12 +25,25 @@ static size_t slot_of(const struct imc_tagtable *t, uint64_t tag)
     return (size_t)(tag & (t->cap - 1));
 }
 
+/* A deep pipeline's table is megabytes: in huge pages when the kernel
+ * gives them, filling it costs a few page faults instead of thousands,
+ * which were most of a pipelined command's cost (docs/PERFORMANCE.md, W3). */
+static struct imc_command *alloc_slots(size_t cap)
+{
+    size_t bytes = cap * sizeof(struct imc_command);
+    if (bytes < ((size_t)2 << 20))
+        return xcalloc(cap, sizeof(struct imc_command));
+    struct imc_command *slots = imc_bigmem_alloc(bytes);
+    memset(slots, 0, bytes);
+    return slots;
+}
+
 void imc_tagtable_init(struct imc_tagtable *t)
 {
     t->cap = MIN_CAP;
     t->count = 0;
     t->lo = t->hi = 0;
-    t->slots = xcalloc(t->cap, sizeof *t->slots);
+    t->slots = alloc_slots(t->cap);
 }
 
 void imc_tagtable_free(struct imc_tagtable *t)
@@ -45,10 +59,14 @@ static void resize(struct imc_tagtable *t, size_t cap)
     struct imc_command *old = t->slots;
     size_t oldcap = t->cap;
     t->cap = cap;
-    t->slots = xcalloc(cap, sizeof *t->slots);
-    for (size_t i = 0; i < oldcap; i++)
-        if (old[i].tag != 0)
-            t->slots[slot_of(t, old[i].tag)] = old[i];
+    t->slots = alloc_slots(cap);
+    /* Only the span holds entries: walk it, not the whole old table. */
+    if (t->count > 0)
+        for (uint64_t tag = t->lo; tag <= t->hi; tag++) {
+            const struct imc_command *c = &old[tag & (oldcap - 1)];
+            if (c->tag == tag)
+                t->slots[slot_of(t, tag)] = *c;
+        }
     free(old);
 }
 
@@ -77,11 +95,17 @@ void imc_tagtable_add(struct imc_tagtable *t, const struct imc_command *cmd)
 
 void imc_tagtable_trim(struct imc_tagtable *t)
 {
-    size_t cap = cap_for(t->count ? t->hi - t->lo : 0);
-    /* Only well below the size that made it grow: halving a table as a few
+    if (t->count == 0) {
+        if (t->cap > MIN_CAP)
+            resize(t, MIN_CAP);
+        return;
+    }
+    size_t cap = cap_for(t->hi - t->lo);
+    /* Only once far larger than it needs: halving a table as a few
      * commands end and doubling it as the next ones start costs more than
-     * it saves. */
-    if (cap * 4 <= t->cap)
+     * it saves, and a deep pipeline draining shrinks it in a few steps
+     * instead of one per halving. */
+    if (cap * 64 <= t->cap)
         resize(t, cap);
 }
 
