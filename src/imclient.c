@@ -104,11 +104,20 @@ void imclient_close(struct imclient *imclient)
 void imclient_setflags(struct imclient *imclient, int flags)
 {
     imc_session_setflags(&imclient->session, imc_session_flags(&imclient->session) | flags);
+    imc_session_choose_flags(&imclient->session, flags);
 }
 
 void imclient_clearflags(struct imclient *imclient, int flags)
 {
     imc_session_setflags(&imclient->session, imc_session_flags(&imclient->session) & ~flags);
+    imc_session_choose_flags(&imclient->session, flags);
+}
+
+int imclient_hascapability(struct imclient *imclient, const char *capability)
+{
+    if (!capability)
+        return 0;
+    return imc_caps_has(imc_session_caps(&imclient->session), capability, strlen(capability));
 }
 
 char *imclient_servername(struct imclient *imclient)

@@ -132,9 +132,12 @@ static int handshake_step(struct imclient *c, struct imc_flow *base, int events)
     (void)base;
     imc_mark(c, IMC_ST_TLS);
     /* RFC 3501 6.2.1: what the server said of itself before TLS may have
-     * been forged, LITERAL+ included. */
+     * been forged, LITERAL+ included, whether we learnt it or the
+     * application set the flag from it. */
     imc_session_setflags(&c->session,
                          imc_session_flags(&c->session) & ~IMCLIENT_CONN_NONSYNCLITERAL);
+    imc_session_unchoose_flags(&c->session, IMCLIENT_CONN_NONSYNCLITERAL);
+    imc_session_forget_caps(&c->session);
     imc_session_resume(&c->session);
     c->last_activity = imc_now_ms();
     return 0;

@@ -49,6 +49,7 @@ const char *imclient_version(void);
 #define IMCLIENT_HAVE_START 1          /* the *_start non-blocking forms */
 #define IMCLIENT_HAVE_IMPARSE 1        /* <cyrus/imparse.h> */
 #define IMCLIENT_HAVE_IMAPURL 1        /* <cyrus/imapurl.h> */
+#define IMCLIENT_HAVE_CAPABILITIES 1   /* capabilities learnt, imclient_hascapability */
 
 /*
  * An untagged reply, a continuation request, or the completion of a command.
@@ -98,6 +99,11 @@ int imclient_connect(struct imclient **imclient, const char *host,
 void imclient_close(struct imclient *imclient);
 void imclient_setflags(struct imclient *imclient, int flags);
 void imclient_clearflags(struct imclient *imclient, int flags);
+/* Extension: whether the server's latest capability list (greeting,
+ * CAPABILITY reply, [CAPABILITY] code) names capability, compared without
+ * regard to case: 1 yes, 0 no, -1 when no list has arrived since it was
+ * last forgotten (at STARTTLS, LOGIN, AUTHENTICATE, a security layer). */
+int imclient_hascapability(struct imclient *imclient, const char *capability);
 char *imclient_servername(struct imclient *imclient);
 void imclient_addcallback(struct imclient *imclient, ...);
 void imclient_send(struct imclient *imclient, imclient_proc_t *finishproc,

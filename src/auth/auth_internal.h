@@ -75,8 +75,8 @@ int imc_auth_exposes_password(const char *mech);
 
 /* ---- capability.c --------------------------------------------------------- */
 
-struct imc_caps {
-    char *text;  /* the CAPABILITY replies' texts, space-separated */
+struct imc_offer {
+    char *text;  /* the list the session learnt, atoms followed by a space */
     size_t len;
 };
 
@@ -89,25 +89,25 @@ struct imc_saved_entry {
 };
 
 /* A CAPABILITY in flight; its callbacks point here. */
-struct imc_caps_fetch {
+struct imc_offer_fetch {
     struct imclient *owner;
-    struct imc_caps caps;
+    struct imc_offer caps;
     struct imc_saved_entry saved;
     char status[8];  /* keyword of the tagged reply */
     char text[160];  /* its text, for the error message */
 };
 
 /* Send CAPABILITY, the session to pause after its reply: 0, or -1 with
- * the reason in imclient_error().  imc_caps_end() once it has paused (or
+ * the reason in imclient_error().  imc_offer_end() once it has paused (or
  * the connection is gone): 0 with f->caps filled, or -1 with the reason
  * (refused, or the connection failed). */
-int imc_caps_begin(struct imclient *c, struct imc_caps_fetch *f);
-int imc_caps_end(struct imclient *c, struct imc_caps_fetch *f);
+int imc_offer_begin(struct imclient *c, struct imc_offer_fetch *f);
+int imc_offer_end(struct imclient *c, struct imc_offer_fetch *f);
 /* Nonzero if the capability atom is listed (case-insensitive). */
-int imc_caps_has(const struct imc_caps *caps, const char *atom);
+int imc_offer_has(const struct imc_offer *caps, const char *atom);
 /* Nonzero if AUTH=mech is listed. */
-int imc_caps_has_auth(const struct imc_caps *caps, const char *mech);
-void imc_caps_free(struct imc_caps *caps);
+int imc_offer_has_auth(const struct imc_offer *caps, const char *mech);
+void imc_offer_free(struct imc_offer *caps);
 
 /* ---- base64.c ------------------------------------------------------------- */
 

@@ -81,7 +81,7 @@ struct auth_flow {
     char **mechs;            /* copies of availmech's names, in order */
     size_t next;             /* the next one to consider */
     char *service, *user;
-    struct imc_caps_fetch caps;
+    struct imc_offer_fetch caps;
     struct imc_attempt a;
     struct imc_attempt_state st;
     struct reasons reasons;
@@ -95,7 +95,7 @@ static int next_mechanism(struct imclient *c, struct auth_flow *f)
 {
     while (f->mechs[f->next]) {
         const char *mech = f->mechs[f->next++];
-        if (!imc_caps_has_auth(&f->caps.caps, mech))
+        if (!imc_offer_has_auth(&f->caps.caps, mech))
             continue;
         f->tried++;
         f->a.mech = mech;
@@ -146,11 +146,11 @@ static int resume(struct imclient *c, struct imc_flow *base)
     if (f->state == AUTH_EXCHANGE)
         return exchanged(c, f);
     f->state = AUTH_OVER;
-    if (imc_caps_end(c, &f->caps) < 0)
+    if (imc_offer_end(c, &f->caps) < 0)
         return 1;
     /* IMCLIENT_CONN_INITIALRESPONSE: the application vouches for SASL-IR
      * where CAPABILITY does not list it (<cyrus/imclient_cyrus3.h>). */
-    f->a.sasl_ir = imc_caps_has(&f->caps.caps, "SASL-IR") ||
+    f->a.sasl_ir = imc_offer_has(&f->caps.caps, "SASL-IR") ||
                    (imc_session_flags(&c->session) & IMCLIENT_CONN_INITIALRESPONSE);
     return next_mechanism(c, f);
 }
@@ -164,8 +164,8 @@ static void release(struct imc_flow *base)
     if (f->state == AUTH_EXCHANGE)
         imc_attempt_end(c, &f->a, &f->st, why, sizeof why);
     else if (f->state == AUTH_CAPS)
-        imc_caps_end(c, &f->caps);
-    imc_caps_free(&f->caps.caps);
+        imc_offer_end(c, &f->caps);
+    imc_offer_free(&f->caps.caps);
     for (size_t i = 0; f->mechs[i]; i++)
         free(f->mechs[i]);
     free(f->mechs);
@@ -247,7 +247,7 @@ int imclient_authenticate_start(struct imclient *imclient, struct sasl_client **
     f->base.done = done;
     f->base.rock = rock;
     f->caps.owner = c;
-    if (imc_caps_begin(c, &f->caps) < 0) {
+    if (imc_offer_begin(c, &f->caps) < 0) {
         f->state = AUTH_OVER;
         release(&f->base);
         return -1;

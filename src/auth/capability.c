@@ -1,9 +1,12 @@
 /*
  * What the server offers, asked afresh each time: a list learnt earlier
  * (in the greeting, or before STARTTLS) may come from an attacker who
- * could then steer us to a weaker mechanism.  The answer is read through
- * a temporary CAPABILITY entry in the callback table; the application's
- * own entry, if any, is put back afterwards.
+ * could then steer us to a weaker mechanism.  The session forgets its
+ * list as CAPABILITY is sent and learns the answer (core/capabilities.c);
+ * a copy is kept here, because each AUTHENTICATE makes the session forget
+ * again while later mechanisms are still to be chosen.  The reply itself
+ * is kept from the application by a temporary entry that listens to
+ * nothing; its own entry, if any, is put back afterwards.
  */
 #include "auth/auth_internal.h"
 
@@ -13,28 +16,9 @@
 #include "cyrus/xmalloc.h"
 #include "util/ascii.h"
 
-/* More capability text than this is not a list of capabilities. */
-#define CAPS_MAX (1u << 20)
-
-
-static void on_capability(struct imclient *c, void *rock, struct imclient_reply *r)
-{
-    struct imc_caps_fetch *f = rock;
-    (void)c;
-    struct imc_caps *caps = &f->caps;
-    if (caps->len + r->textlen + 1 > CAPS_MAX)
-        return;
-    caps->text = xrealloc(caps->text, caps->len + r->textlen + 2);
-    if (caps->len > 0)
-        caps->text[caps->len++] = ' ';
-    memcpy(caps->text + caps->len, r->text, r->textlen);
-    caps->len += r->textlen;
-    caps->text[caps->len] = '\0';
-}
-
 static void on_done(struct imclient *c, void *rock, struct imclient_reply *r)
 {
-    struct imc_caps_fetch *f = rock;
+    struct imc_offer_fetch *f = rock;
     (void)c;
     snprintf(f->status, sizeof f->status, "%s", r->keyword);
     snprintf(f->text, sizeof f->text, "%s", r->text);
@@ -63,13 +47,13 @@ static void restore_entry(struct imclient *c, const struct imc_saved_entry *s)
         imc_callbacks_remove(imc_session_callbacks(&c->session), "CAPABILITY", 0);
 }
 
-int imc_caps_begin(struct imclient *c, struct imc_caps_fetch *f)
+int imc_offer_begin(struct imclient *c, struct imc_offer_fetch *f)
 {
     memset(f, 0, sizeof *f);
     f->owner = c;
     f->saved = save_entry(c);
-    imc_callbacks_set(imc_session_callbacks(&c->session), "CAPABILITY", CALLBACK_NOLITERAL, on_capability,
-                      f);
+    imc_callbacks_set(imc_session_callbacks(&c->session), "CAPABILITY", CALLBACK_NOLITERAL, NULL, NULL);
+    imc_session_forget_caps(&c->session);
     if (imc_send(c, on_done, f, "CAPABILITY") < 0) {
         restore_entry(c, &f->saved);
         imc_explain(c, IMCLIENT_EEOF, "connection lost while asking for capabilities");
@@ -79,7 +63,7 @@ int imc_caps_begin(struct imclient *c, struct imc_caps_fetch *f)
     return 0;
 }
 
-int imc_caps_end(struct imclient *c, struct imc_caps_fetch *f)
+int imc_offer_end(struct imclient *c, struct imc_offer_fetch *f)
 {
     restore_entry(c, &f->saved);
     /* Replies behind the tagged OK are the application's again. */
@@ -90,13 +74,18 @@ int imc_caps_end(struct imclient *c, struct imc_caps_fetch *f)
             imc_explain(c, IMCLIENT_EREFUSED, "the server refused CAPABILITY: %s %s", f->status, f->text);
         else
             imc_explain(c, IMCLIENT_EEOF, "connection lost while asking for capabilities");
-        imc_caps_free(&f->caps);
+        imc_offer_free(&f->caps);
         return -1;
     }
+    const struct imc_caps *learnt = imc_session_caps(&c->session);
+    imc_offer_free(&f->caps);
+    f->caps.len = learnt->list.len;
+    f->caps.text = xmemdup(learnt->list.data ? learnt->list.data : "", learnt->list.len + 1);
+    f->caps.text[f->caps.len] = '\0';
     return 0;
 }
 
-static int has_token(const struct imc_caps *caps, const char *prefix, const char *name)
+static int has_token(const struct imc_offer *caps, const char *prefix, const char *name)
 {
     size_t plen = strlen(prefix), nlen = strlen(name);
     const char *p = caps->text, *end = caps->text + caps->len;
@@ -116,17 +105,17 @@ static int has_token(const struct imc_caps *caps, const char *prefix, const char
     return 0;
 }
 
-int imc_caps_has(const struct imc_caps *caps, const char *atom)
+int imc_offer_has(const struct imc_offer *caps, const char *atom)
 {
     return has_token(caps, "", atom);
 }
 
-int imc_caps_has_auth(const struct imc_caps *caps, const char *mech)
+int imc_offer_has_auth(const struct imc_offer *caps, const char *mech)
 {
     return has_token(caps, "AUTH=", mech);
 }
 
-void imc_caps_free(struct imc_caps *caps)
+void imc_offer_free(struct imc_offer *caps)
 {
     free(caps->text);
     caps->text = NULL;

@@ -57,6 +57,9 @@ int imc_switch_layer(struct imclient *c, sasl_conn_t *conn, void *keep)
         return -1;
     }
     c->transport = t;
+    /* RFC 4959 / 3501 6.2.2: a list sent before the layer (the OK's own
+     * code included) no longer holds once it protects the stream. */
+    imc_session_forget_caps(&c->session);
     size_t n;
     const char *rest = imc_leftover(c, &n);
     if (n > 0 && imc_sasl_layer_unread(t, rest, n) < 0) {

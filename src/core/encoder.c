@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "util/ascii.h"
+#include "util/utf8.h"
 
 int imc_is_atom(const char *s, size_t len)
 {
@@ -17,17 +18,24 @@ int imc_is_atom(const char *s, size_t len)
     return 1;
 }
 
-enum imc_astring_form imc_astring_form(const char *s, size_t len)
+enum imc_astring_form imc_astring_form(const char *s, size_t len, unsigned lit)
 {
     if (len >= IMC_QUOTED_MAX)
         return IMC_FORM_LITERAL;
     int quote = len == 0;
+    int eight_bit = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        /* CR, LF and NUL cannot appear in a quoted string; 8-bit bytes are
-         * only allowed there after UTF8=ACCEPT, which we do not assume. */
-        if (c == '\r' || c == '\n' || c == '\0' || c >= 0x80)
+        /* CR, LF and NUL cannot appear in a quoted string. */
+        if (c == '\r' || c == '\n' || c == '\0')
             return IMC_FORM_LITERAL;
+        /* 8-bit bytes: quoted only as UTF-8 after ENABLE UTF8=ACCEPT
+         * (RFC 6855 section 3), never in an atom. */
+        if (c >= 0x80) {
+            if (!(lit & IMC_LIT_UTF8))
+                return IMC_FORM_LITERAL;
+            eight_bit = quote = 1;
+        }
         /* Anything that ends or changes the meaning of an ASTRING-CHAR run. */
         if (c <= ' ' || c == 0x7f || c == '(' || c == ')' || c == '{' ||
             c == '%' || c == '*' || c == '"' || c == '\\')
@@ -36,12 +44,20 @@ enum imc_astring_form imc_astring_form(const char *s, size_t len)
     /* An atom NIL would read as "no string" wherever an nstring is allowed. */
     if (len == 3 && imc_ascii_eq(s, "NIL", 3))
         quote = 1;
+    if (eight_bit && !imc_utf8_valid(s, len))
+        return IMC_FORM_LITERAL;
     return quote ? IMC_FORM_QUOTED : IMC_FORM_ATOM;
 }
 
-static void append_literal(struct imc_outq *q, uint64_t tag, int nonsync,
+int imc_literal_nonsync(unsigned lit, size_t len)
+{
+    return (lit & IMC_LIT_PLUS) || ((lit & IMC_LIT_MINUS) && len <= IMC_LITERAL_MINUS_MAX);
+}
+
+static void append_literal(struct imc_outq *q, uint64_t tag, unsigned lit,
                            const char *s, size_t len)
 {
+    int nonsync = imc_literal_nonsync(lit, len);
     char head[32];
     int n = snprintf(head, sizeof head, "{%zu%s}\r\n", len, nonsync ? "+" : "");
     imc_outq_append(q, head, (size_t)n);
@@ -65,10 +81,10 @@ static void append_quoted(struct imc_outq *q, const char *s, size_t len)
     imc_outq_append(q, "\"", 1);
 }
 
-void imc_encode_astring(struct imc_outq *q, uint64_t tag, int nonsync,
+void imc_encode_astring(struct imc_outq *q, uint64_t tag, unsigned lit,
                         const char *s, size_t len)
 {
-    switch (imc_astring_form(s, len)) {
+    switch (imc_astring_form(s, len, lit)) {
     case IMC_FORM_ATOM:
         imc_outq_append(q, s, len);
         break;
@@ -76,7 +92,7 @@ void imc_encode_astring(struct imc_outq *q, uint64_t tag, int nonsync,
         append_quoted(q, s, len);
         break;
     case IMC_FORM_LITERAL:
-        append_literal(q, tag, nonsync, s, len);
+        append_literal(q, tag, lit, s, len);
         break;
     }
 }
@@ -87,7 +103,7 @@ static int refuse(char *err, size_t errlen, const char *fmt, const char *what)
     return -1;
 }
 
-static int encode_arg(struct imc_outq *q, uint64_t tag, int nonsync, char conv,
+static int encode_arg(struct imc_outq *q, uint64_t tag, unsigned lit, char conv,
                       va_list *ap, char *err, size_t errlen, const char *fmt)
 {
     char num[32];
@@ -117,7 +133,7 @@ static int encode_arg(struct imc_outq *q, uint64_t tag, int nonsync, char conv,
         const char *s = va_arg(*ap, const char *);
         if (!s)
             return refuse(err, errlen, fmt, "NULL string");
-        imc_encode_astring(q, tag, nonsync, s, strlen(s));
+        imc_encode_astring(q, tag, lit, s, strlen(s));
         return 0;
     }
     case 'v': {
@@ -127,7 +143,7 @@ static int encode_arg(struct imc_outq *q, uint64_t tag, int nonsync, char conv,
         for (size_t i = 0; v[i]; i++) {
             if (i > 0)
                 imc_outq_append(q, " ", 1);
-            imc_encode_astring(q, tag, nonsync, v[i], strlen(v[i]));
+            imc_encode_astring(q, tag, lit, v[i], strlen(v[i]));
         }
         return 0;
     }
@@ -209,7 +225,7 @@ static void append_text(struct imc_outq *q, struct secret_watch *w, const char *
     imc_outq_append(q, run, len);
 }
 
-int imc_encode_command(struct imc_outq *q, uint64_t tag, int nonsync,
+int imc_encode_command(struct imc_outq *q, uint64_t tag, unsigned lit,
                        char *err, size_t errlen, const char *fmt, va_list ap)
 {
     struct imc_outq_mark mark = imc_outq_mark(q);
@@ -232,7 +248,7 @@ int imc_encode_command(struct imc_outq *q, uint64_t tag, int nonsync,
         else if (p[1] == 'B')
             r = encode_base64(q, &args, watch.token == watch.want, err, errlen, fmt);
         else
-            r = encode_arg(q, tag, nonsync, p[1], &args, err, errlen, fmt);
+            r = encode_arg(q, tag, lit, p[1], &args, err, errlen, fmt);
         if (r < 0) {
             va_end(args);
             imc_outq_rollback(q, mark);

@@ -11,7 +11,8 @@
  *       format, as in Cyrus 3.x
  *
  * A literal is "{n}\r\n" followed by a barrier (the rest waits for "+"), or
- * "{n+}\r\n" without one when the server accepts non-synchronizing literals.
+ * "{n+}\r\n" without one where the server accepts a non-synchronizing
+ * literal of that size (IMC_LIT_PLUS, IMC_LIT_MINUS).
  */
 #ifndef IMC_ENCODER_H
 #define IMC_ENCODER_H
@@ -24,23 +25,37 @@
 
 enum imc_astring_form { IMC_FORM_ATOM, IMC_FORM_QUOTED, IMC_FORM_LITERAL };
 
+/* What the server accepts, as the encoder needs it (the "lit" arguments). */
+enum {
+    IMC_LIT_PLUS = 1,  /* any literal may be non-synchronizing (LITERAL+) */
+    IMC_LIT_MINUS = 2, /* up to IMC_LITERAL_MINUS_MAX bytes may (LITERAL-) */
+    IMC_LIT_UTF8 = 4   /* quoted strings may hold UTF-8 (UTF8=ACCEPT enabled) */
+};
+
+/* RFC 7888 section 4: LITERAL- allows {n+} only up to this size. */
+#define IMC_LITERAL_MINUS_MAX 4096
+
 /* Strings this long or longer always go as literals. */
 #define IMC_QUOTED_MAX 1024
 
 /* Nonzero if s (len bytes) may be sent verbatim where an atom-like token is
  * expected: printable ASCII without space, parentheses, '{' or '"'. */
 int imc_is_atom(const char *s, size_t len);
-enum imc_astring_form imc_astring_form(const char *s, size_t len);
+/* With IMC_LIT_UTF8 in lit, well-formed UTF-8 may be quoted; otherwise any
+ * byte above 0x7f makes a literal. */
+enum imc_astring_form imc_astring_form(const char *s, size_t len, unsigned lit);
+/* Nonzero if a literal of len bytes may go as "{len+}". */
+int imc_literal_nonsync(unsigned lit, size_t len);
 
 /*
  * Append "<tag> <command>\r\n" to q.  Returns 0, or -1 with a reason in err
  * (an invalid atom, an unknown %-sequence, a NULL string) and q unchanged.
  */
-int imc_encode_command(struct imc_outq *q, uint64_t tag, int nonsync,
+int imc_encode_command(struct imc_outq *q, uint64_t tag, unsigned lit,
                        char *err, size_t errlen, const char *fmt, va_list ap);
 
 /* Append one astring in the form imc_astring_form() picks. */
-void imc_encode_astring(struct imc_outq *q, uint64_t tag, int nonsync,
+void imc_encode_astring(struct imc_outq *q, uint64_t tag, unsigned lit,
                         const char *s, size_t len);
 
 #endif

@@ -27,6 +27,7 @@ void imc_session_init(struct imc_session *s, struct imclient *owner)
     imc_callbacks_init(&s->callbacks);
     imc_outq_init(&s->out);
     imc_buf_init(&s->reply);
+    imc_caps_init(&s->caps);
     s->next_tag = 1;
     s->oldest = 1;
     /* The default entry: replies nobody asked for are dropped until the
@@ -41,6 +42,7 @@ void imc_session_free(struct imc_session *s)
     imc_callbacks_free(&s->callbacks);
     imc_outq_free(&s->out);
     imc_buf_free(&s->reply);
+    imc_caps_free(&s->caps);
 }
 
 /* Beyond this, sizes would overflow the arithmetic that checks them. */
@@ -217,6 +219,20 @@ void imc_session_refuse(struct imc_session *s, imclient_proc_t *finish, void *ro
     deliver_made_up(s, finish, rock, "BAD", text);
 }
 
+/* RFC 3501 6.2: the capability list may change after STARTTLS and after
+ * logging in.  It is forgotten as such a command is queued, so commands
+ * behind it assume nothing until the server speaks again. */
+static int resets_capabilities(const char *fmt)
+{
+    static const char *const resets[] = { "STARTTLS", "LOGIN", "AUTHENTICATE" };
+    for (size_t i = 0; i < sizeof resets / sizeof resets[0]; i++) {
+        size_t n = strlen(resets[i]);
+        if (imc_ascii_eq(fmt, resets[i], n) && (fmt[n] == ' ' || fmt[n] == '\0'))
+            return 1;
+    }
+    return 0;
+}
+
 int imc_session_send(struct imc_session *s, imclient_proc_t *finish, void *rock,
                      const char *fmt, va_list ap)
 {
@@ -235,12 +251,14 @@ int imc_session_send(struct imc_session *s, imclient_proc_t *finish, void *rock,
     uint64_t tag = s->next_tag++;
     struct imc_command cmd = { tag, finish, rock, imc_outq_end(&s->out), s->now };
     char why[200];
-    if (imc_encode_command(&s->out, tag, s->flags & IMCLIENT_CONN_NONSYNCLITERAL,
+    if (imc_encode_command(&s->out, tag, imc_session_literal_caps(s),
                            why, sizeof why, fmt, ap) < 0) {
         imc_session_refuse(s, finish, rock, why);
         return -1;
     }
     imc_tagtable_add(&s->pending, &cmd);
+    if (resets_capabilities(fmt))
+        imc_caps_forget(&s->caps);
     return 0;
 }
 
@@ -390,6 +408,43 @@ static void dispatch(struct imc_session *s)
         imc_buf_free(&s->reply);
 }
 
+static int keyword_is(const struct imc_session *s, const struct imc_frame *fr,
+                      const char *kw, size_t n)
+{
+    return s->head.kw_len == n && imc_ascii_eq(fr->data + s->head.kw_start, kw, n);
+}
+
+/* Capabilities travel in small first lines: a CAPABILITY or ENABLED reply,
+ * or a [CAPABILITY ...] code opening an OK or PREAUTH (the greeting, the
+ * tagged OK of LOGIN or AUTHENTICATE). */
+static void learn_capabilities(struct imc_session *s, const struct imc_frame *fr)
+{
+    const struct imc_reply_head *h = &s->head;
+    if (fr->literal || h->kind == IMC_REPLY_CONTINUATION || h->text_start > fr->len)
+        return;
+    const char *text = fr->data + h->text_start;
+    size_t n = fr->len - h->text_start;
+    if (h->kind == IMC_REPLY_UNTAGGED) {
+        if (h->msgno >= 0)
+            return;
+        if (keyword_is(s, fr, "CAPABILITY", 10)) {
+            imc_caps_learn(&s->caps, text, n);
+            return;
+        }
+        if (keyword_is(s, fr, "ENABLED", 7)) {
+            imc_caps_enabled(&s->caps, text, n);
+            return;
+        }
+        if (!keyword_is(s, fr, "OK", 2) && !keyword_is(s, fr, "PREAUTH", 7))
+            return;
+    } else if (h->status != IMC_STATUS_OK) {
+        return;
+    }
+    static const char code[] = "[CAPABILITY ";
+    if (n > sizeof code - 1 && imc_ascii_eq(text, code, sizeof code - 1))
+        imc_caps_learn(&s->caps, text + sizeof code - 1, n - (sizeof code - 1));
+}
+
 /* The first line of a response decides where it goes and whether its
  * literals are kept. */
 static int begin_response(struct imc_session *s, const struct imc_frame *fr)
@@ -399,6 +454,7 @@ static int begin_response(struct imc_session *s, const struct imc_frame *fr)
         imc_session_fail(s, "protocol error: %s", why);
         return -1;
     }
+    learn_capabilities(s, fr);
     s->reply.len = 0;
     s->resp = IMC_RESP_COLLECT;
     s->resp_proc = NULL;
@@ -607,6 +663,39 @@ int imc_session_flags(const struct imc_session *s)
 void imc_session_setflags(struct imc_session *s, int flags)
 {
     s->flags = flags;
+}
+
+void imc_session_choose_flags(struct imc_session *s, int flags)
+{
+    s->chosen |= flags;
+}
+
+void imc_session_unchoose_flags(struct imc_session *s, int flags)
+{
+    s->chosen &= ~flags;
+}
+
+const struct imc_caps *imc_session_caps(const struct imc_session *s)
+{
+    return &s->caps;
+}
+
+void imc_session_forget_caps(struct imc_session *s)
+{
+    imc_caps_forget(&s->caps);
+}
+
+unsigned imc_session_literal_caps(const struct imc_session *s)
+{
+    unsigned lit = 0;
+    if (s->flags & IMCLIENT_CONN_NONSYNCLITERAL)
+        lit = IMC_LIT_PLUS;
+    else if (!(s->chosen & IMCLIENT_CONN_NONSYNCLITERAL))
+        lit = (s->caps.bits & IMC_CAP_LITERALPLUS ? IMC_LIT_PLUS : 0) |
+              (s->caps.bits & IMC_CAP_LITERALMINUS ? IMC_LIT_MINUS : 0);
+    if (s->caps.enabled & IMC_CAP_UTF8ACCEPT)
+        lit |= IMC_LIT_UTF8;
+    return lit;
 }
 
 const struct imclient_limits *imc_session_limits(const struct imc_session *s)

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/callbacks.h"
+#include "core/capabilities.h"
 #include "core/framer.h"
 #include "core/idle.h"
 #include "core/outqueue.h"
@@ -34,6 +35,8 @@ typedef int imc_continuation_fn(void *rock, const char *text, size_t len);
 struct imc_session {
     struct imclient *owner; /* first argument of every callback */
     int flags;              /* IMCLIENT_CONN_* */
+    int chosen;             /* flags the application set or cleared itself */
+    struct imc_caps caps;   /* what the server said it can do */
     struct imclient_limits limits;
     struct imc_framer framer;
     struct imc_tagtable pending;
@@ -123,6 +126,18 @@ int imc_session_halted(const struct imc_session *s);
 void imc_session_halt(struct imc_session *s);
 int imc_session_flags(const struct imc_session *s);
 void imc_session_setflags(struct imc_session *s, int flags);
+/* The application set or cleared these flags itself: for them its choice
+ * wins over what the server advertises.  unchoose gives them back to the
+ * server's list (TLS discards what was said before it). */
+void imc_session_choose_flags(struct imc_session *s, int flags);
+void imc_session_unchoose_flags(struct imc_session *s, int flags);
+/* The server's capabilities as learnt (see core/capabilities.h); forget
+ * when the list may have changed or been forged. */
+const struct imc_caps *imc_session_caps(const struct imc_session *s);
+void imc_session_forget_caps(struct imc_session *s);
+/* IMC_LIT_* for the next command: the application's LITERAL+ flag if it
+ * chose one, else LITERAL+/LITERAL- as advertised, and UTF-8 once enabled. */
+unsigned imc_session_literal_caps(const struct imc_session *s);
 const struct imclient_limits *imc_session_limits(const struct imc_session *s);
 struct imc_callbacks *imc_session_callbacks(struct imc_session *s);
 /* The caller's clock, stamped on commands queued from now on. */

@@ -7,6 +7,8 @@
 
 #include <cyrus/imapurl.h>
 
+#include "util/utf8.h"
+
 /* ---- out.c: a bounded output that keeps counting past its end ---- */
 
 /* len grows even when buf is full, so a failed write still tells how much
@@ -26,14 +28,9 @@ int imc_url_out_finish(struct imc_url_out *o);
  * needed, on other errors 0 and buf holds "". */
 int imc_url_out_result(struct imc_url_out *o, int r, size_t *outlen);
 
-/* ---- utf8.c: strict UTF-8 (RFC 3629) ---- */
+/* ---- utf8.c: a code point written as UTF-8 (reading it: util/utf8.h) ---- */
 
-/* Decodes the sequence at s (n bytes available): its length, or 0 when it
- * is malformed. */
-size_t imc_utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
 void imc_utf8_put(struct imc_url_out *o, uint32_t cp);
-/* Nonzero if s[0..n) is UTF-8 without U+0000. */
-int imc_utf8_valid(const char *s, size_t n);
 
 /* ---- mutf7.c: modified UTF-7 engines ---- */
 

@@ -499,6 +499,31 @@ static void capabilities_forgotten(void)
     tlsfake_free(fs);
 }
 
+/* The same when nobody set a flag: LITERAL+ from the greeting and from
+ * the code of STARTTLS's own OK is forgotten once TLS is up. */
+static void learnt_capabilities_forgotten(void)
+{
+    reset();
+    struct tlsfake *fs = serve("good.pem", TLSFAKE(
+        T_SEND("* OK [CAPABILITY IMAP4rev1 STARTTLS LITERAL+] ready\r\n"), T_EXPECT("1 STARTTLS\r\n"),
+        T_SEND("1 OK [CAPABILITY IMAP4rev1 LITERAL+] ready for starttls\r\n"), T_TLS(),
+        T_EXPECT("2 APPEND INBOX {4}\r\n"), T_SEND("+ go on\r\n"), T_EXPECT("a\r\nb\r\n"),
+        T_SEND("2 OK appended\r\n")));
+    struct imclient *c = open_conn(fs, "localhost");
+    CHECK(c != NULL);
+    CHECK_INT(imclient_hascapability(c, "literal+"), -1); /* no greeting read yet */
+    imclient_processoneevent(c);
+    CHECK_INT(imclient_hascapability(c, "literal+"), 1);
+    CHECK_INT(imclient_hascapability(c, "IDLE"), 0);
+    CHECK_INT(starttls(c), 0);
+    CHECK_INT(imclient_hascapability(c, "LITERAL+"), -1);
+    imclient_send(c, finished, "append", "APPEND INBOX %s", "a\r\nb");
+    run_until(c, 1);
+    imclient_close(c);
+    SERVER_OK(fs);
+    tlsfake_free(fs);
+}
+
 /* ---- success ------------------------------------------------------------- */
 
 static void starttls_then_commands(void)
@@ -1041,7 +1066,7 @@ int main(int argc, char **argv)
         TEST(prefix_alert),
         TEST(untagged_before_ok),
         TEST(partial_reply_before_ok),
-        TEST(capabilities_forgotten),
+        TEST(capabilities_forgotten), TEST(learnt_capabilities_forgotten),
         TEST(starttls_then_commands),
         TEST(starttls_ip_address),
         TEST(starttls_unicode_host),

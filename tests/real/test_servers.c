@@ -22,6 +22,7 @@
 #include "check.h"
 #include "realenv.h"
 #include <cyrus/imclient.h>
+#include "util/buf.h"
 
 /* ---- servers --------------------------------------------------------- */
 
@@ -572,6 +573,52 @@ static void exists_trail(const struct ctx *x, char *out, size_t outlen)
                               nth(x, "exists", i)->msgno);
 }
 
+/* What the client wrote, for scenarios that look at the wire. */
+static void keep_written(struct imclient *c, void *rock, int direction, const char *data, size_t len)
+{
+    (void)c;
+    if (direction == 'C')
+        imc_buf_append(rock, data, len);
+}
+
+/* Nobody sets IMCLIENT_CONN_NONSYNCLITERAL: the list the server sends
+ * (the LOGIN OK's code, or CAPABILITY) makes literals {n+}; LOGIN forgets
+ * the list as it is sent; the application's cleared flag wins. */
+static void learnt_literal_form(struct ctx *x)
+{
+    STEP(log_in(x));
+    /* Both put the new list in LOGIN's OK (its [CAPABILITY] code). */
+    CHECK_INT(imclient_hascapability(x->c, "LITERAL+"), 1);
+    /* A bare CAPABILITY teaches the same list again. */
+    CHECK_DONE(RUN(x, "cap-done", "CAPABILITY"), "OK", "");
+    CHECK_INT(imclient_hascapability(x->c, "LITERAL+"), 1);
+    CHECK_INT(imclient_hascapability(x->c, "imap4REV1"), 1);
+    CHECK_INT(imclient_hascapability(x->c, "X-NO-SUCH-CAPABILITY"), 0);
+    STEP(make_mailbox(x));
+
+    struct imc_buf wire;
+    imc_buf_init(&wire);
+    imclient_settrace(x->c, keep_written, &wire);
+    size_t len1, len2;
+    /* Variants of their own: Cyrus's protocol log is searched for the
+     * other scenarios' literal headers by size. */
+    char *m1 = make_message(7, &len1), *m2 = make_message(8, &len2);
+    CHECK_DONE(RUN(x, "append-learnt", "APPEND %s %s", x->mailbox, m1), "OK", "[APPENDUID ");
+    char head[32];
+    snprintf(head, sizeof head, "{%zu+}\r\n", len1);
+    CHECK(strstr(imc_buf_cstr(&wire), head) != NULL);
+    imc_buf_truncate(&wire, 0);
+    imclient_clearflags(x->c, IMCLIENT_CONN_NONSYNCLITERAL);
+    CHECK_DONE(RUN(x, "append-sync", "APPEND %s %s", x->mailbox, m2), "OK", "[APPENDUID ");
+    snprintf(head, sizeof head, "{%zu}\r\n", len2);
+    CHECK(strstr(imc_buf_cstr(&wire), head) != NULL);
+    imclient_settrace(x->c, NULL, NULL);
+    imc_buf_free(&wire);
+    free(m1);
+    free(m2);
+    STEP(drop_mailbox(x));
+}
+
 /* 4. APPEND with a synchronizing literal, then with LITERAL+; the EXISTS
  *    callback sees the count rise to 1 and then 2. */
 static void append_literals(struct ctx *x)
@@ -1028,6 +1075,7 @@ static void run(struct server *srv, void (*scenario)(struct ctx *))
     X(login_no_then_ok)                                                        \
     X(mailbox_lifecycle)                                                       \
     X(append_literals)                                                         \
+    X(learnt_literal_form)                                                     \
     X(append_refused_before_literal)                                           \
     X(fetch_exact_bytes)                                                       \
     X(fetch_streamed)                                                          \

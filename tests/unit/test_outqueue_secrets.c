@@ -8,12 +8,12 @@
 #include "core/encoder.h"
 #include "core/outqueue.h"
 
-static int encode(struct imc_outq *q, uint64_t tag, int nonsync, const char *fmt, ...)
+static int encode(struct imc_outq *q, uint64_t tag, unsigned lit, const char *fmt, ...)
 {
     char err[200];
     va_list ap;
     va_start(ap, fmt);
-    int r = imc_encode_command(q, tag, nonsync, err, sizeof err, fmt, ap);
+    int r = imc_encode_command(q, tag, lit, err, sizeof err, fmt, ap);
     va_end(ap);
     return r;
 }

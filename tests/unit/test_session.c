@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "core/encoder.h"
 #include "core/session.h"
 
 static struct imc_buf logbuf;
@@ -197,6 +198,68 @@ static void nonsync_literal_does_not_wait(void)
     send_(&s, "a", "LOGIN %s %s", "alice", "p\nw");
     drain(&s);
     CHECK_BYTES(wire.data, wire.len, "1 LOGIN alice {3+}\r\np\nw\r\n");
+    imc_session_free(&s);
+}
+
+/* The greeting's [CAPABILITY] code picks the literal form; LOGIN, STARTTLS
+ * and AUTHENTICATE forget it as they are queued; a tagged OK's code and a
+ * CAPABILITY reply teach it again; the application's own flag wins. */
+static void literal_form_follows_capabilities(void)
+{
+    struct imc_session s;
+    setup(&s);
+    CHECK_INT(feed_str(&s, "* OK [CAPABILITY IMAP4rev1 LITERAL+] hi\r\n"), 0);
+    send_(&s, "a", "X %s", "p\nw");
+    send_(&s, "b", "LOGIN %s %s", "u", "p\nw");
+    send_(&s, "c", "X %s", "p\nw");
+    drain(&s);
+    CHECK_BYTES(wire.data, wire.len, "1 X {3+}\r\np\nw\r\n2 LOGIN u {3+}\r\np\nw\r\n3 X {3}\r\n");
+    CHECK_INT(feed_str(&s, "1 OK\r\n2 OK [CAPABILITY IMAP4rev1 LITERAL-] in\r\n+ go\r\n"), 0);
+    CHECK_INT(imc_caps_has(&s.caps, "LITERAL-", 8), 1);
+    char big[5000];
+    memset(big, 'x', sizeof big - 1);
+    big[0] = '\n';
+    big[sizeof big - 1] = '\0';
+    send_(&s, "d", "X %s %s", "p\nw", big);
+    imc_buf_free(&wire);
+    drain(&s);
+    CHECK_BYTES(wire.data, 20, "p\nw\r\n4 X {3+}\r\np\nw {");
+    CHECK(memcmp(wire.data + 20, "4999}\r\n", 7) == 0 && wire.len == 27);
+    CHECK_INT(feed_str(&s, "3 OK\r\n+\r\n4 OK\r\n* CAPABILITY IMAP4rev1\r\n"), 0);
+    CHECK_INT(imc_caps_has(&s.caps, "LITERAL-", 8), 0);
+    /* The application's choice wins over the list either way. */
+    s.chosen = s.flags = IMCLIENT_CONN_NONSYNCLITERAL;
+    CHECK_INT(imc_session_literal_caps(&s), IMC_LIT_PLUS);
+    CHECK_INT(feed_str(&s, "* CAPABILITY LITERAL+\r\n"), 0);
+    s.flags = 0;
+    CHECK_INT(imc_session_literal_caps(&s), 0);
+    s.chosen = 0;
+    CHECK_INT(imc_session_literal_caps(&s), IMC_LIT_PLUS);
+    /* A NO's code and an untagged BAD's are not the server's word. */
+    send_(&s, "e", "STARTTLS");
+    drain(&s);
+    CHECK_INT(imc_caps_has(&s.caps, "LITERAL+", 8), -1);
+    CHECK_INT(feed_str(&s, "* BAD [CAPABILITY LITERAL+] x\r\n5 NO [CAPABILITY LITERAL+] no\r\n"), 0);
+    CHECK_INT(imc_session_literal_caps(&s), 0);
+    imc_session_free(&s);
+}
+
+/* UTF-8 goes quoted only after the server's ENABLED, and stays so. */
+static void utf8_after_enabled(void)
+{
+    struct imc_session s;
+    setup(&s);
+    CHECK_INT(feed_str(&s, "* OK [CAPABILITY IMAP4rev1 UTF8=ACCEPT] hi\r\n"), 0);
+    send_(&s, "a", "ENABLE UTF8=ACCEPT");
+    send_(&s, "b", "SELECT %s", "Entw\xc3\xbcrfe");
+    drain(&s);
+    CHECK_BYTES(wire.data, wire.len, "1 ENABLE UTF8=ACCEPT\r\n2 SELECT {9}\r\n");
+    CHECK_INT(feed_str(&s, "* ENABLED UTF8=ACCEPT\r\n1 OK\r\n"), 0);
+    send_(&s, "c", "SELECT %s", "Entw\xc3\xbcrfe");
+    CHECK_INT(feed_str(&s, "+\r\n"), 0);
+    imc_buf_free(&wire);
+    drain(&s);
+    CHECK_BYTES(wire.data, wire.len, "Entw\xc3\xbcrfe\r\n3 SELECT \"Entw\xc3\xbcrfe\"\r\n");
     imc_session_free(&s);
 }
 
@@ -469,6 +532,7 @@ int main(int argc, char **argv)
         TEST(reply_before_command_sent_is_refused), TEST(unknown_tag_fails_everything_once),
         TEST(synchronizing_literal_waits), TEST(tagged_reply_instead_of_continuation),
         TEST(nonsync_literal_does_not_wait), TEST(unsolicited_continuation),
+        TEST(literal_form_follows_capabilities), TEST(utf8_after_enabled),
         TEST(refused_command_reports_bad), TEST(reply_limit),
         TEST(unwatched_replies_are_not_buffered), TEST(any_split_same_result),
         TEST(pause_after_tag_leaves_rest_unread), TEST(keywords_ignore_the_locale),
