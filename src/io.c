@@ -153,7 +153,10 @@ void imc_trim(struct imclient *c)
 static int read_some(struct imclient *c)
 {
     size_t cap;
-    char *buf = imc_read_buffer(c, &cap);
+    char *buf = imc_session_read_spot(&c->session, &cap);
+    int in_place = buf != NULL;
+    if (!in_place)
+        buf = imc_read_buffer(c, &cap);
     ssize_t n = imc_transport_read(c->transport, buf, cap);
     if (n < 0 && errno == EAGAIN)
         return 0;
@@ -169,7 +172,27 @@ static int read_some(struct imclient *c)
     imc_mark(c, IMC_ST_GREETED);
     c->last_read = (size_t)n;
     imc_trace(c, 'S', buf, (size_t)n);
+    if (in_place) {
+        c->restlen = 0;
+        if (imc_session_feed_in_place(&c->session, (size_t)n) < 0) {
+            imc_drop_transport(c); /* the session has given every command EOF */
+            return -1;
+        }
+        return 1;
+    }
     return imc_feed(c, buf, (size_t)n) < 0 ? -1 : 1;
+}
+
+/* The rest of a large collected literal is read until the socket runs
+ * dry rather than one read per wakeup: the loop would only come straight
+ * back, and this read costs no copy.  Bounded, so that one connection's
+ * big literal does not keep an event loop from its other connections. */
+#define MAX_LITERAL_READS 16
+
+static int inside_big_literal(struct imclient *c)
+{
+    size_t cap;
+    return imc_session_read_spot(&c->session, &cap) != NULL;
 }
 
 int imc_read_once(struct imclient *c)
@@ -178,10 +201,13 @@ int imc_read_once(struct imclient *c)
     /* Bytes a layer still holds (TLS records, inflated data) would not wake
      * an application waiting in select() on the socket: take them now, up
      * to a point where input must stop. */
+    int reads = 0;
     do
         r = read_some(c);
-    while (r > 0 && imc_transport_buffered(c->transport) > 0 && !imc_session_paused(&c->session) &&
-           !imc_session_halted(&c->session) && !imc_is(c, IMC_ST_CLOSING));
+    while (r > 0 && (imc_transport_buffered(c->transport) > 0 ||
+                     (++reads < MAX_LITERAL_READS && inside_big_literal(c))) &&
+           !imc_session_paused(&c->session) && !imc_session_halted(&c->session) &&
+           !imc_is(c, IMC_ST_CLOSING));
     if (r < 0)
         return -1;
     /* Callbacks may have queued commands. */

@@ -628,6 +628,42 @@ int imc_session_feed(struct imc_session *s, const char *data, size_t len)
     return -1;
 }
 
+/* Smaller literals are not worth a read of their own. */
+#define IN_PLACE_MIN (16 * 1024)
+/* One read in place takes at most this much. */
+#define IN_PLACE_MAX (1024 * 1024)
+
+char *imc_session_read_spot(struct imc_session *s, size_t *cap)
+{
+    uint64_t left = s->framer.literal_left;
+    if (s->failed || s->paused || s->halted || !s->framer.in_literal ||
+        s->resp != IMC_RESP_COLLECT || s->resp_lit_proc || left < IN_PLACE_MIN)
+        return NULL;
+    /* The whole literal fits the limit or collect() will refuse it from the
+     * ordinary path, with its reason. */
+    if (s->reply.len + left > s->limits.max_reply)
+        return NULL;
+    /* Room for all of it at once: one allocation per literal, not a
+     * growth cascade, and never more than the limit allows. */
+    imc_buf_reserve(&s->reply, (size_t)left);
+    *cap = left < IN_PLACE_MAX ? (size_t)left : IN_PLACE_MAX;
+    return s->reply.data + s->reply.len;
+}
+
+int imc_session_feed_in_place(struct imc_session *s, size_t n)
+{
+    struct imc_frame fr;
+    /* The framer only counts literal bytes; they are already where
+     * collect() would have copied them. */
+    size_t used = imc_framer_next(&s->framer, s->reply.data + s->reply.len, n, &fr);
+    s->reply.len += used;
+    if (used != n || fr.kind != IMC_FRAME_LITERAL) {
+        imc_session_fail(s, "internal error: %zu bytes read past a literal's end", n - used);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- what the rest of the library reads and sets ------------------------- */
 
 const char *imc_session_error(const struct imc_session *s)

@@ -87,6 +87,18 @@ int imc_session_feed(struct imc_session *s, const char *data, size_t len);
 size_t imc_session_unread(const struct imc_session *s);
 
 /*
+ * Reading a collected literal in place: while the bytes next due are a
+ * literal that will be kept whole in the reply, the session offers the
+ * spot in its reply buffer where they belong (at most *cap bytes; NULL when
+ * they are not such bytes), so the reader reads straight there instead of
+ * into its own buffer to be copied.  imc_session_feed_in_place() then
+ * takes the n bytes just written at that spot; the rest of the response
+ * comes through imc_session_feed() as usual.
+ */
+char *imc_session_read_spot(struct imc_session *s, size_t *cap);
+int imc_session_feed_in_place(struct imc_session *s, size_t n);
+
+/*
  * Queue a command.  Returns 0 when queued.  Returns -1 when the command was
  * refused (bad format or argument: finish already ran with "BAD") or the
  * session is closed (finish already ran with "EOF").

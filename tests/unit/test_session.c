@@ -263,6 +263,75 @@ static void utf8_after_enabled(void)
     imc_session_free(&s);
 }
 
+/* A large collected literal read in place gives the callback the same
+ * text as the same bytes fed; spots are offered only for such literals. */
+static void literal_read_in_place(void)
+{
+    struct imc_session s;
+    setup(&s);
+    imc_callbacks_set(&s.callbacks, "FETCH", CALLBACK_NUMBERED, record, "f");
+    size_t cap = 0;
+    CHECK(imc_session_read_spot(&s, &cap) == NULL); /* between responses */
+    const size_t size = 100000;
+    char head[64];
+    snprintf(head, sizeof head, "* 1 FETCH (BODY[] {%zu}\r\n", size);
+    CHECK_INT(feed_str(&s, head), 0);
+    size_t got = 0;
+    while (got < size) {
+        char *spot = imc_session_read_spot(&s, &cap);
+        if (size - got < 16 * 1024) {
+            CHECK(spot == NULL); /* the tail is too small to be worth it */
+            break;
+        }
+        CHECK(spot != NULL && cap == size - got);
+        size_t n = cap < 7000 ? cap : 7000;
+        for (size_t i = 0; i < n; i++)
+            spot[i] = (char)('a' + (got + i) % 26);
+        CHECK_INT(imc_session_feed_in_place(&s, n), 0);
+        got += n;
+    }
+    char *tail = malloc(size - got + 32);
+    size_t t = 0;
+    for (; got < size; got++)
+        tail[t++] = (char)('a' + got % 26);
+    memcpy(tail + t, " UID 7)\r\n", 10);
+    CHECK_INT(imc_session_feed(&s, tail, t + 10), 0);
+    free(tail);
+    CHECK(imc_session_read_spot(&s, &cap) == NULL);
+    const char *log = log_text();
+    size_t want_len = strlen(head) - strlen("* 1 FETCH ") + size + strlen(" UID 7)");
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "f|FETCH|1|%zu|(BODY[] {%zu}\r\n", want_len, size);
+    CHECK(strncmp(log, prefix, strlen(prefix)) == 0);
+    const char *body = log + strlen(prefix);
+    int same = 1;
+    for (size_t i = 0; i < size; i++)
+        same &= body[i] == (char)('a' + i % 26);
+    CHECK(same);
+    CHECK(strcmp(body + size, " UID 7)\n") == 0);
+    imc_session_free(&s);
+}
+
+/* No spot for a literal that is streamed, skipped, or over the limit. */
+static void no_spot_unless_collected(void)
+{
+    struct imc_session s;
+    setup(&s);
+    size_t cap;
+    CHECK_INT(feed_str(&s, "* 1 FETCH (BODY[] {100000}\r\n"), 0); /* nobody listens */
+    CHECK(imc_session_read_spot(&s, &cap) == NULL);
+    imc_session_free(&s);
+
+    setup(&s);
+    imc_callbacks_set(&s.callbacks, "FETCH", CALLBACK_NUMBERED, record, "f");
+    struct imclient_limits l = { 0 };
+    l.max_reply = 50000;
+    imc_session_setlimits(&s, &l);
+    CHECK_INT(feed_str(&s, "* 1 FETCH (BODY[] {100000}\r\n"), 0);
+    CHECK(imc_session_read_spot(&s, &cap) == NULL);
+    imc_session_free(&s);
+}
+
 static void unsolicited_continuation(void)
 {
     struct imc_session s;
@@ -533,6 +602,7 @@ int main(int argc, char **argv)
         TEST(synchronizing_literal_waits), TEST(tagged_reply_instead_of_continuation),
         TEST(nonsync_literal_does_not_wait), TEST(unsolicited_continuation),
         TEST(literal_form_follows_capabilities), TEST(utf8_after_enabled),
+        TEST(literal_read_in_place), TEST(no_spot_unless_collected),
         TEST(refused_command_reports_bad), TEST(reply_limit),
         TEST(unwatched_replies_are_not_buffered), TEST(any_split_same_result),
         TEST(pause_after_tag_leaves_rest_unread), TEST(keywords_ignore_the_locale),
