@@ -11,6 +11,10 @@
  *
  * W4 streams literals through imclient_addliteralcallback() here; Cyrus
  * 3.6 has no such facility, so its W4 collects them as W1 does.
+ *
+ * Built a third time as peer_libcyrus_stream with PEER_STREAM: its W5
+ * gives the message through "%L" and a read procedure copying from the
+ * same payload, as the socket takes it, instead of "%s".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +106,23 @@ static void on_piece(struct imclient *c, void *rock, const struct imclient_liter
 }
 #endif
 
+#ifdef PEER_STREAM
+struct payload_reader {
+    const char *data;
+    uint64_t size, at;
+};
+
+static long read_payload(void *rock, char *buf, size_t max)
+{
+    struct payload_reader *r = rock;
+    uint64_t left = r->size - r->at;
+    size_t n = left < max ? (size_t)left : max;
+    memcpy(buf, r->data + r->at, n);
+    r->at += n;
+    return (long)n;
+}
+#endif
+
 static void run_until(struct tally_state *st, uint64_t finished)
 {
     while (st->finished < finished)
@@ -146,10 +167,18 @@ int peer_work(const struct peer_job *job, struct peer_tally *t, char *why, size_
             imclient_send(conn, on_done, &st, "NOOP");
         commands = job->count;
         break;
-    case PEER_W5:
+    case PEER_W5: {
+#ifdef PEER_STREAM
+        struct payload_reader reader = { job->payload, job->count, 0 };
+        struct imclient_literal_source src = { job->count, read_payload, &reader, -1, 0 };
+        imclient_send(conn, on_done, &st, "APPEND INBOX %L", &src);
+        run_until(&st, 1); /* the reader lives here */
+#else
         imclient_send(conn, on_done, &st, "APPEND INBOX %s", job->payload);
+#endif
         t->bytes = job->count;
         break;
+    }
     default:
         break;
     }

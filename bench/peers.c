@@ -35,20 +35,24 @@
 
 #define MAX_RUNS 51
 #define MAX_ROWS 16
-#define MAX_PEERS 4
+#define MAX_PEERS 5
 
 struct peer {
     const char *name; /* on the command line and in the table */
     const char *program;
     const char *what;
+    int only;         /* the one workload it runs, or -1 for all */
 };
 
 static const struct peer all_peers[MAX_PEERS] = {
-    { "raw", "peer_raw", "recv() into 64 KiB, looks for the tagged reply only" },
-    { "libcyrus", "peer_libcyrus", "this library (HEAD)" },
-    { "cyrus36", "peer_cyrus36", "Cyrus IMAP 3.6 imclient, Debian's libcyrus.so.0" },
-    { "etpan", "peer_etpan", "libetpan 1.9 mailimap, Debian's libetpan-dev" },
+    { "raw", "peer_raw", "recv() into 64 KiB, looks for the tagged reply only", -1 },
+    { "libcyrus", "peer_libcyrus", "this library (HEAD)", -1 },
+    { "libcyrus-stream", "peer_libcyrus_stream",
+      "this library, W5's literal from a read procedure (%L)", PEER_W5 },
+    { "cyrus36", "peer_cyrus36", "Cyrus IMAP 3.6 imclient, Debian's libcyrus.so.0", -1 },
+    { "etpan", "peer_etpan", "libetpan 1.9 mailimap, Debian's libetpan-dev", -1 },
 };
+
 
 /* One line of the table: a workload at one size. */
 struct row {
@@ -56,6 +60,11 @@ struct row {
     uint64_t count;
     char label[48];
 };
+
+static int runs_on(const struct peer *p, const struct row *r)
+{
+    return p->only < 0 || p->only == (int)r->w;
+}
 
 struct samples {
     int n;
@@ -80,7 +89,8 @@ static char bindir[PATH_MAX];
 static void usage(void)
 {
     fprintf(stderr, "usage: peers [-r RUNS] [-m MIB] [-k LITERAL_KIB] [-n LINES] [-p NOOPS,...]\n"
-                    "             [-a APPEND_MIB] [-t SECONDS] [-s] [-P raw,libcyrus,cyrus36,etpan]\n"
+                    "             [-a APPEND_MIB] [-t SECONDS] [-s]\n"
+                    "             [-P raw,libcyrus,libcyrus-stream,cyrus36,etpan]\n"
                     "             [W1,W2,W3,W4,W5]\n");
     exit(2);
 }
@@ -344,6 +354,8 @@ static void print_table(const struct options *o, const struct row *rows, int nro
             }
         for (int p = 0; p < o->npeers; p++) {
             struct samples *x = &s[i][p];
+            if (!runs_on(o->peers[p], &rows[i]))
+                continue;
             printf("| %s | %s | ", rows[i].label, o->peers[p]->name);
             if (x->n == 0) {
                 printf("%s | | | | | | |\n",
@@ -410,7 +422,7 @@ int main(int argc, char **argv)
     time_t now = time(NULL);
     printf("peers: %d runs, -t %d s, %s", o.runs, o.timeout_s, ctime(&now));
     for (int p = 0; p < o.npeers; p++)
-        printf("  %-9s %s\n", o.peers[p]->name, o.peers[p]->what);
+        printf("  %-15s %s\n", o.peers[p]->name, o.peers[p]->what);
     print_load("at start");
     int wrong = 0;
     for (int round = 0; round < o.runs; round++) {
@@ -418,7 +430,7 @@ int main(int argc, char **argv)
             for (int k = 0; k < o.npeers; k++) {
                 int p = (k + round) % o.npeers;
                 struct samples *x = &s[i][p];
-                if (x->timed_out || x->failed)
+                if (x->timed_out || x->failed || !runs_on(o.peers[p], &rows[i]))
                     continue;
                 enum outcome r = run_once(&o, o.peers[p], &rows[i], port, x);
                 if (r == RUN_TIMEOUT) {

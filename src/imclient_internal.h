@@ -29,6 +29,7 @@ struct imclient {
     void *tracerock;
     int traceflags;                  /* IMCLIENT_TRACE_* */
     int tracing;                     /* > 0 while the trace procedure runs */
+    int pulling;                     /* > 0 while a literal source's read runs */
     void (*cleanup)(void *rock);     /* told when the connection is freed */
     struct imc_flow *flow;           /* STARTTLS, AUTHENTICATE, COMPRESS running */
     int blocking_call;               /* > 0 while a blocking form starts its flow */

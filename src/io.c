@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cyrus/xmalloc.h"
 
@@ -84,11 +85,25 @@ void imc_trace(struct imclient *c, int direction, const char *data, size_t len)
 
 /* Bytes just written, about to be acknowledged: what carried a secret
  * (a LOGIN password, an AUTHENTICATE response) is shown redacted unless
- * the application asked to see it. */
+ * the application asked to see it.  A literal from the application's
+ * source is shown as one placeholder with its size when its first bytes
+ * go, and not at all after: the trace neither holds nor repeats a
+ * message the application chose to stream. */
 static void trace_written(struct imclient *c, const char *out, size_t n)
 {
     if (!c->trace)
         return;
+    uint64_t size;
+    int from_source = imc_session_output_source(&c->session, &size);
+    if (from_source) {
+        if (from_source == 1) {
+            char note[64];
+            int len = snprintf(note, sizeof note, "[%llu bytes from a literal source]",
+                               (unsigned long long)size);
+            imc_trace(c, 'C', note, (size_t)len);
+        }
+        return;
+    }
     struct imc_buf shown;
     imc_buf_init(&shown);
     if ((c->traceflags & IMCLIENT_TRACE_SECRETS) ||
@@ -100,12 +115,48 @@ static void trace_written(struct imclient *c, const char *out, size_t n)
     imc_buf_free(&shown);
 }
 
+/* The next bytes of a literal source (struct imclient_literal_source):
+ * its read procedure, else read(2) on its descriptor.  Neither may say
+ * "later": a source is a file or something as ready as one. */
+static long pull_source(const struct imclient_literal_source *src, char *buf, size_t max,
+                        char *why, size_t whylen)
+{
+    if (src->read) {
+        long n = (long)src->read(src->rock, buf, max);
+        if (n < 0)
+            snprintf(why, whylen, "literal source's read procedure failed");
+        return n;
+    }
+    for (;;) {
+        ssize_t n = read(src->fd, buf, max);
+        if (n >= 0)
+            return (long)n;
+        if (errno == EINTR)
+            continue;
+        snprintf(why, whylen, "reading literal source (descriptor %d): %s", src->fd,
+                 errno == EAGAIN ? "it would block" : strerror(errno));
+        return -1;
+    }
+}
+
 /* Write what the session lets go now, until the socket would block. */
 int imc_flush(struct imclient *c)
 {
     /* While paused, a new layer is about to start: nothing may go out in
      * the old one. */
     while (c->transport && !imc_session_paused(&c->session)) {
+        char why[200];
+        /* The source's read procedure is the application's code, run as a
+         * callback is; it may not queue or flush (send.c). */
+        c->depth++;
+        c->pulling++;
+        int filled = imc_session_fill(&c->session, pull_source, why, sizeof why);
+        c->pulling--;
+        c->depth--;
+        if (filled < 0) {
+            imc_fail(c, IMCLIENT_EIO, "sending a literal to %s: %s", c->servername, why);
+            return -1;
+        }
         size_t len;
         const char *out = imc_session_output(&c->session, &len);
         if (len == 0)

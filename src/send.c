@@ -53,6 +53,10 @@ int imclient_flush(struct imclient *imclient)
         imc_explain(c, IMCLIENT_EMISUSE, "imclient_flush from the trace procedure");
         return -1;
     }
+    if (c->pulling > 0) {
+        imc_explain(c, IMCLIENT_EMISUSE, "imclient_flush from a literal source's read procedure");
+        return -1;
+    }
     if (imc_flush(c) < 0)
         return imc_finish_call(c, -1); /* EOF callbacks ran; one may have closed c */
     size_t queued;
@@ -80,6 +84,9 @@ static const char *send_blocked(const struct imclient *c)
      * queued from there would be written ahead of them. */
     if (c->tracing > 0)
         return "imclient_send from the trace procedure";
+    /* A literal source is read in the middle of writing, likewise. */
+    if (c->pulling > 0)
+        return "imclient_send from a literal source's read procedure";
     return NULL;
 }
 

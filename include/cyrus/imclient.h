@@ -49,6 +49,7 @@ const char *imclient_version(void);
 #define IMCLIENT_HAVE_START 1          /* the *_start non-blocking forms */
 #define IMCLIENT_HAVE_IMPARSE 1        /* <cyrus/imparse.h> */
 #define IMCLIENT_HAVE_IMAPURL 1        /* <cyrus/imapurl.h> */
+#define IMCLIENT_HAVE_LITERAL_SOURCE 1 /* %L: a literal read as it is sent */
 #define IMCLIENT_HAVE_CAPABILITIES 1   /* capabilities learnt, imclient_hascapability */
 
 /*

@@ -1,6 +1,7 @@
 #include "core/encoder.h"
 
 #include <sasl/saslutil.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "util/ascii.h"
@@ -54,16 +55,46 @@ int imc_literal_nonsync(unsigned lit, size_t len)
     return (lit & IMC_LIT_PLUS) || ((lit & IMC_LIT_MINUS) && len <= IMC_LITERAL_MINUS_MAX);
 }
 
-static void append_literal(struct imc_outq *q, uint64_t tag, unsigned lit,
-                           const char *s, size_t len)
+/* Decimal digits of v, ending just before end; returns where they start.
+ * A tag, a literal's size: the command path's numbers, without printf. */
+static char *put_decimal(char *end, uint64_t v)
 {
-    int nonsync = imc_literal_nonsync(lit, len);
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    return end;
+}
+
+/* "{n}\r\n", "{n+}\r\n", or with binary "~{n}\r\n" (literal8), and the
+ * barrier a synchronizing one needs. */
+static void append_literal_head(struct imc_outq *q, uint64_t tag, int nonsync, int binary,
+                                uint64_t len)
+{
     char head[32];
-    int n = snprintf(head, sizeof head, "{%zu%s}\r\n", len, nonsync ? "+" : "");
-    imc_outq_append(q, head, (size_t)n);
+    char *end = head + sizeof head;
+    memcpy(end -= nonsync ? 4 : 3, nonsync ? "+}\r\n" : "}\r\n", nonsync ? 4 : 3);
+    char *p = put_decimal(end, len);
+    *--p = '{';
+    if (binary)
+        *--p = '~';
+    imc_outq_append(q, p, (size_t)(head + sizeof head - p));
     if (!nonsync)
         imc_outq_barrier(q, tag);
-    imc_outq_append(q, s, len);
+}
+
+/* A large literal goes into a block of its own: one copy of exactly its
+ * size, written from where it lies, instead of growing the queue's buffer
+ * and moving it as it drains.  Not in a command carrying a secret, whose
+ * bytes the queue wipes and redacts in its buffer only. */
+static void append_literal(struct imc_outq *q, uint64_t tag, unsigned lit, int inline_only,
+                           const char *s, size_t len)
+{
+    append_literal_head(q, tag, imc_literal_nonsync(lit, len), 0, len);
+    if (len >= IMC_OUTQ_BLOCK_MIN && !inline_only)
+        imc_outq_append_block(q, tag, s, len);
+    else
+        imc_outq_append(q, s, len);
 }
 
 static void append_quoted(struct imc_outq *q, const char *s, size_t len)
@@ -81,8 +112,8 @@ static void append_quoted(struct imc_outq *q, const char *s, size_t len)
     imc_outq_append(q, "\"", 1);
 }
 
-void imc_encode_astring(struct imc_outq *q, uint64_t tag, unsigned lit,
-                        const char *s, size_t len)
+static void encode_astring(struct imc_outq *q, uint64_t tag, unsigned lit, int inline_only,
+                           const char *s, size_t len)
 {
     switch (imc_astring_form(s, len, lit)) {
     case IMC_FORM_ATOM:
@@ -92,9 +123,15 @@ void imc_encode_astring(struct imc_outq *q, uint64_t tag, unsigned lit,
         append_quoted(q, s, len);
         break;
     case IMC_FORM_LITERAL:
-        append_literal(q, tag, lit, s, len);
+        append_literal(q, tag, lit, inline_only, s, len);
         break;
     }
+}
+
+void imc_encode_astring(struct imc_outq *q, uint64_t tag, unsigned lit,
+                        const char *s, size_t len)
+{
+    encode_astring(q, tag, lit, 0, s, len);
 }
 
 static int refuse(char *err, size_t errlen, const char *fmt, const char *what)
@@ -103,8 +140,31 @@ static int refuse(char *err, size_t errlen, const char *fmt, const char *what)
     return -1;
 }
 
-static int encode_arg(struct imc_outq *q, uint64_t tag, unsigned lit, char conv,
-                      va_list *ap, char *err, size_t errlen, const char *fmt)
+/* %L: the literal's head now, its bytes pulled from the source as they
+ * can be written. */
+static int encode_source(struct imc_outq *q, uint64_t tag, unsigned lit, int inline_only,
+                         va_list *ap, char *err, size_t errlen, const char *fmt)
+{
+    const struct imclient_literal_source *src =
+        va_arg(*ap, const struct imclient_literal_source *);
+    if (!src)
+        return refuse(err, errlen, fmt, "NULL %L source");
+    if (!src->read && src->fd < 0)
+        return refuse(err, errlen, fmt, "%L source with neither read procedure nor descriptor");
+    if (src->flags & ~IMCLIENT_LITERAL_BINARY)
+        return refuse(err, errlen, fmt, "%L source with unknown flags");
+    /* A secret must stay where the queue can wipe and redact it. */
+    if (inline_only)
+        return refuse(err, errlen, fmt, "%L in a command that carries a secret");
+    size_t size = src->size > SIZE_MAX ? SIZE_MAX : (size_t)src->size;
+    append_literal_head(q, tag, imc_literal_nonsync(lit, size),
+                        src->flags & IMCLIENT_LITERAL_BINARY, src->size);
+    imc_outq_append_source(q, tag, src);
+    return 0;
+}
+
+static int encode_arg(struct imc_outq *q, uint64_t tag, unsigned lit, int inline_only,
+                      char conv, va_list *ap, char *err, size_t errlen, const char *fmt)
 {
     char num[32];
     int n;
@@ -133,9 +193,11 @@ static int encode_arg(struct imc_outq *q, uint64_t tag, unsigned lit, char conv,
         const char *s = va_arg(*ap, const char *);
         if (!s)
             return refuse(err, errlen, fmt, "NULL string");
-        imc_encode_astring(q, tag, lit, s, strlen(s));
+        encode_astring(q, tag, lit, inline_only, s, strlen(s));
         return 0;
     }
+    case 'L':
+        return encode_source(q, tag, lit, inline_only, ap, err, errlen, fmt);
     case 'v': {
         char *const *v = va_arg(*ap, char *const *);
         if (!v)
@@ -143,7 +205,7 @@ static int encode_arg(struct imc_outq *q, uint64_t tag, unsigned lit, char conv,
         for (size_t i = 0; v[i]; i++) {
             if (i > 0)
                 imc_outq_append(q, " ", 1);
-            imc_encode_astring(q, tag, lit, v[i], strlen(v[i]));
+            encode_astring(q, tag, lit, inline_only, v[i], strlen(v[i]));
         }
         return 0;
     }
@@ -229,9 +291,10 @@ int imc_encode_command(struct imc_outq *q, uint64_t tag, unsigned lit,
                        char *err, size_t errlen, const char *fmt, va_list ap)
 {
     struct imc_outq_mark mark = imc_outq_mark(q);
-    char tagbuf[32];
-    int n = snprintf(tagbuf, sizeof tagbuf, "%llu ", (unsigned long long)tag);
-    imc_outq_append(q, tagbuf, (size_t)n);
+    char tagbuf[24];
+    tagbuf[sizeof tagbuf - 1] = ' ';
+    char *t = put_decimal(tagbuf + sizeof tagbuf - 1, tag);
+    imc_outq_append(q, t, (size_t)(tagbuf + sizeof tagbuf - t));
     struct secret_watch watch = { secret_token(fmt), 0, 0 };
 
     va_list args;
@@ -248,7 +311,7 @@ int imc_encode_command(struct imc_outq *q, uint64_t tag, unsigned lit,
         else if (p[1] == 'B')
             r = encode_base64(q, &args, watch.token == watch.want, err, errlen, fmt);
         else
-            r = encode_arg(q, tag, lit, p[1], &args, err, errlen, fmt);
+            r = encode_arg(q, tag, lit, watch.want >= 0, p[1], &args, err, errlen, fmt);
         if (r < 0) {
             va_end(args);
             imc_outq_rollback(q, mark);

@@ -9,10 +9,15 @@
  *   %v  NULL-terminated char *[] written as space-separated astrings
  *   %B  int length and bytes, written as base64 (a secret); ends the
  *       format, as in Cyrus 3.x
+ *   %L  const struct imclient_literal_source *: a literal ({n}, or ~{n}
+ *       with IMCLIENT_LITERAL_BINARY) whose bytes the queue pulls from the
+ *       application's source as they can be written (outqueue.h)
  *
  * A literal is "{n}\r\n" followed by a barrier (the rest waits for "+"), or
  * "{n+}\r\n" without one where the server accepts a non-synchronizing
- * literal of that size (IMC_LIT_PLUS, IMC_LIT_MINUS).
+ * literal of that size (IMC_LIT_PLUS, IMC_LIT_MINUS).  A literal of
+ * IMC_OUTQ_BLOCK_MIN bytes or more is copied once into a block of its own,
+ * except in a command carrying a secret (LOGIN, AUTHENTICATE).
  */
 #ifndef IMC_ENCODER_H
 #define IMC_ENCODER_H

@@ -292,6 +292,17 @@ const char *imc_session_output(const struct imc_session *s, size_t *len)
     return imc_outq_writable(&s->out, len);
 }
 
+int imc_session_fill(struct imc_session *s, imc_outq_pull_fn *pull, char *why,
+                     size_t whylen)
+{
+    return imc_outq_fill(&s->out, pull, why, whylen);
+}
+
+int imc_session_output_source(const struct imc_session *s, uint64_t *size)
+{
+    return imc_outq_from_source(&s->out, size);
+}
+
 void imc_session_written(struct imc_session *s, size_t n)
 {
     imc_outq_consume(&s->out, n);
@@ -378,6 +389,15 @@ static void dispatch_tagged(struct imc_session *s, struct imclient_reply *r)
     uint64_t cut = imc_outq_cancel(&s->out, cmd.tag, &from);
     if (cut > 0)
         shift_starts(s, from, cut);
+    /* Its literal source is still being sent (non-synchronizing, or after
+     * "+"): the server answered a command it had not read whole, and the
+     * source may not be read once finish has run. */
+    if (imc_outq_has_source(&s->out, cmd.tag)) {
+        imc_tagtable_add(&s->pending, &cmd);
+        imc_session_fail(s, "tagged reply to command %llu while its literal was being sent",
+                         (unsigned long long)cmd.tag);
+        return;
+    }
     if (cmd.tag == s->pause_tag)
         s->paused = 1;
     imc_idle_ended(s, cmd.tag);

@@ -116,6 +116,12 @@ int imc_session_sendf(struct imc_session *s, imclient_proc_t *finish, void *rock
 void imc_session_send_raw(struct imc_session *s, const char *data, size_t len, int secret);
 
 const char *imc_session_output(const struct imc_session *s, size_t *len);
+/* Read the next chunk of a literal source when its bytes are next (see
+ * imc_outq_fill()); -1 with why filled when the source failed. */
+int imc_session_fill(struct imc_session *s, imc_outq_pull_fn *pull, char *why,
+                     size_t whylen);
+/* Whether the next output comes from a literal source (imc_outq_from_source()). */
+int imc_session_output_source(const struct imc_session *s, uint64_t *size);
 /* For a trace of the next n bytes of output: nonzero when they hold a
  * secret, out then getting them with the secret runs replaced. */
 int imc_session_redact(const struct imc_session *s, size_t n, struct imc_buf *out);
