@@ -67,11 +67,14 @@ static size_t atom_end(const struct imparse *p, size_t start)
 /* number = 1*DIGIT; ours are 64-bit (RFC 9051 number64, mod-sequence). */
 static int classify_number(struct imparse *p, struct imparse_token *t)
 {
+    /* Only a run of digits is a number: "99999999999999999999x" is an
+     * atom, not an overflow (the encoder sends such astrings as atoms). */
+    for (size_t i = 0; i < t->len; i++)
+        if ((unsigned)(t->data[i] - '0') > 9)
+            return 0;
     uint64_t v = 0;
     for (size_t i = 0; i < t->len; i++) {
         unsigned d = (unsigned)(t->data[i] - '0');
-        if (d > 9)
-            return 0;
         if (v > (UINT64_MAX - d) / 10)
             return imp_fail(p, IMPARSE_EOVERFLOW, t->pos);
         v = v * 10 + d;

@@ -85,6 +85,9 @@ static void numbers(void)
     FAILS("1 18446744073709551616", 4, IMPARSE_EOVERFLOW, 2);
     FAILS("99999999999999999999999", 4, IMPARSE_EOVERFLOW, 0);
     TOKENS("12abc -1", "ATOM:12abc ATOM:-1 END ");
+    /* Digits past 2^64 followed by a letter: an atom, not an overflow. */
+    TOKENS("184467440737095516160x 99999999999999999999999]",
+           "ATOM:184467440737095516160x ATOM:99999999999999999999999] END ");
 }
 
 static void quoted(void)
