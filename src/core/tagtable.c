@@ -53,9 +53,35 @@ void imc_tagtable_free(struct imc_tagtable *t)
     t->cap = t->count = 0;
 }
 
+/* A small table grows where it lies: realloc() extends it or moves its
+ * pages (mremap) rather than faulting in a fresh table for every doubling.
+ * An entry's new slot is its old one or above the old end, which is empty,
+ * so one pass moves each entry at most once. */
+static void grow_in_place(struct imc_tagtable *t, size_t cap)
+{
+    size_t oldcap = t->cap;
+    t->slots = xrealloc(t->slots, cap * sizeof *t->slots);
+    memset(t->slots + oldcap, 0, (cap - oldcap) * sizeof *t->slots);
+    t->cap = cap;
+    for (size_t i = 0; i < oldcap; i++) {
+        struct imc_command *c = &t->slots[i];
+        if (c->tag == 0)
+            continue;
+        size_t j = slot_of(t, c->tag);
+        if (j != i) {
+            t->slots[j] = *c;
+            memset(c, 0, sizeof *c);
+        }
+    }
+}
+
 /* Move every entry into a table of cap slots, which must exceed the span. */
 static void resize(struct imc_tagtable *t, size_t cap)
 {
+    if (cap > t->cap && cap * sizeof *t->slots < ((size_t)2 << 20)) {
+        grow_in_place(t, cap);
+        return;
+    }
     struct imc_command *old = t->slots;
     size_t oldcap = t->cap;
     t->cap = cap;

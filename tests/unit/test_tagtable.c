@@ -105,8 +105,44 @@ static void trim_after_burst(void)
     imc_tagtable_free(&t);
 }
 
+/* Growth, in place for small tables and into a new one for large, keeps
+ * every entry where find() looks, with a late command holding the span
+ * open and tags wrapping around the table's end. */
+static void growth_keeps_entries(void)
+{
+    struct imc_tagtable t;
+    imc_tagtable_init(&t);
+    struct imc_command late = { 3, NULL, (void *)3, 30, 0 };
+    imc_tagtable_add(&t, &late);
+    uint64_t next = 4, oldest = 4;
+    for (int round = 0; round < 18; round++) {
+        /* Answer all but the late one, then send twice as many. */
+        while (oldest < next)
+            CHECK_INT(imc_tagtable_remove(&t, oldest++, NULL), 0);
+        uint64_t burst = (uint64_t)8 << round;
+        for (uint64_t i = 0; i < burst; i++) {
+            struct imc_command c = { next, NULL, (void *)(uintptr_t)next, next * 10, 0 };
+            imc_tagtable_add(&t, &c);
+            next++;
+        }
+        CHECK(t.cap > t.hi - t.lo);
+        struct imc_command *l = imc_tagtable_find(&t, 3);
+        CHECK(l != NULL && l->start == 30);
+        for (uint64_t tag = oldest; tag < next; tag += 97) {
+            struct imc_command *c = imc_tagtable_find(&t, tag);
+            CHECK(c != NULL && c->start == tag * 10);
+        }
+        if (oldest - 1 > 3) /* one answered */
+            CHECK(imc_tagtable_find(&t, oldest - 1) == NULL);
+        CHECK_INT(t.count, next - oldest + 1);
+    }
+    CHECK(t.cap * sizeof *t.slots >= ((size_t)2 << 20)); /* both ways tried */
+    imc_tagtable_free(&t);
+}
+
 int main(int argc, char **argv)
 {
-    static const struct check_test tests[] = { TEST(add_find_remove), TEST(trim_after_burst) };
+    static const struct check_test tests[] = { TEST(add_find_remove), TEST(trim_after_burst),
+                                               TEST(growth_keeps_entries) };
     return check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }
