@@ -12,9 +12,11 @@
  * W4 streams literals through imclient_addliteralcallback() here; Cyrus
  * 3.6 has no such facility, so its W4 collects them as W1 does.
  *
- * Built a third time as peer_libcyrus_stream with PEER_STREAM: its W5
- * gives the message through "%L" and a read procedure copying from the
- * same payload, as the socket takes it, instead of "%s".
+ * Built a third time as peer_libcyrus_ext with PEER_EXT, using what this
+ * library offers beyond the page when asked: W3 with IMCLIENT_CONN_BATCH
+ * (the NOOPs leave in large writes), and W5 giving the message through
+ * "%L" and a read procedure copying from the same payload as the socket
+ * takes it, instead of "%s".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,7 +108,7 @@ static void on_piece(struct imclient *c, void *rock, const struct imclient_liter
 }
 #endif
 
-#ifdef PEER_STREAM
+#ifdef PEER_EXT
 struct payload_reader {
     const char *data;
     uint64_t size, at;
@@ -163,12 +165,15 @@ int peer_work(const struct peer_job *job, struct peer_tally *t, char *why, size_
         imclient_send(conn, on_done, &st, "FETCH 1:%u (UID FLAGS)", (unsigned)job->count);
         break;
     case PEER_W3:
+#ifdef PEER_EXT
+        imclient_setflags(conn, IMCLIENT_CONN_BATCH);
+#endif
         for (uint64_t i = 0; i < job->count; i++)
             imclient_send(conn, on_done, &st, "NOOP");
         commands = job->count;
         break;
     case PEER_W5: {
-#ifdef PEER_STREAM
+#ifdef PEER_EXT
         struct payload_reader reader = { job->payload, job->count, 0 };
         struct imclient_literal_source src = { job->count, read_payload, &reader, -1, 0 };
         imclient_send(conn, on_done, &st, "APPEND INBOX %L", &src);

@@ -41,16 +41,17 @@ struct peer {
     const char *name; /* on the command line and in the table */
     const char *program;
     const char *what;
-    int only;         /* the one workload it runs, or -1 for all */
+    unsigned only;    /* the workloads it runs (1 << PEER_Wn), or 0 for all */
 };
 
 static const struct peer all_peers[MAX_PEERS] = {
-    { "raw", "peer_raw", "recv() into 64 KiB, looks for the tagged reply only", -1 },
-    { "libcyrus", "peer_libcyrus", "this library (HEAD)", -1 },
-    { "libcyrus-stream", "peer_libcyrus_stream",
-      "this library, W5's literal from a read procedure (%L)", PEER_W5 },
-    { "cyrus36", "peer_cyrus36", "Cyrus IMAP 3.6 imclient, Debian's libcyrus.so.0", -1 },
-    { "etpan", "peer_etpan", "libetpan 1.9 mailimap, Debian's libetpan-dev", -1 },
+    { "raw", "peer_raw", "recv() into 64 KiB, looks for the tagged reply only", 0 },
+    { "libcyrus", "peer_libcyrus", "this library (HEAD)", 0 },
+    { "libcyrus-ext", "peer_libcyrus_ext",
+      "this library's opt-ins: W3 with IMCLIENT_CONN_BATCH, W5 through %L",
+      1u << PEER_W3 | 1u << PEER_W5 },
+    { "cyrus36", "peer_cyrus36", "Cyrus IMAP 3.6 imclient, Debian's libcyrus.so.0", 0 },
+    { "etpan", "peer_etpan", "libetpan 1.9 mailimap, Debian's libetpan-dev", 0 },
 };
 
 
@@ -63,7 +64,7 @@ struct row {
 
 static int runs_on(const struct peer *p, const struct row *r)
 {
-    return p->only < 0 || p->only == (int)r->w;
+    return p->only == 0 || (p->only & 1u << r->w) != 0;
 }
 
 struct samples {
@@ -90,7 +91,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: peers [-r RUNS] [-m MIB] [-k LITERAL_KIB] [-n LINES] [-p NOOPS,...]\n"
                     "             [-a APPEND_MIB] [-t SECONDS] [-s]\n"
-                    "             [-P raw,libcyrus,libcyrus-stream,cyrus36,etpan]\n"
+                    "             [-P raw,libcyrus,libcyrus-ext,cyrus36,etpan]\n"
                     "             [W1,W2,W3,W4,W5]\n");
     exit(2);
 }
