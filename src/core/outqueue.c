@@ -114,7 +114,8 @@ static struct imc_outq_source *new_source(struct imc_outq *q, uint64_t tag, uint
 
 void imc_outq_append_block(struct imc_outq *q, uint64_t tag, const void *data, size_t len)
 {
-    char *block = imc_bigmem_alloc(len);
+    /* Huge pages only where their rounding is small beside the block. */
+    char *block = len >= ((size_t)2 << 20) ? imc_bigmem_alloc(len) : xmalloc(len ? len : 1);
     memcpy(block, data, len);
     struct imc_outq_source *src = new_source(q, tag, len);
     src->block = block;

@@ -25,13 +25,14 @@ static size_t slot_of(const struct imc_tagtable *t, uint64_t tag)
     return (size_t)(tag & (t->cap - 1));
 }
 
-/* A deep pipeline's table is megabytes: in huge pages when the kernel
- * gives them, filling it costs a few page faults instead of thousands,
- * which were most of a pipelined command's cost (docs/PERFORMANCE.md, W3). */
+/* A deep pipeline's table (a quarter MiB from about 6,500 commands in
+ * flight) goes in huge pages when the kernel gives them: filling it costs
+ * a few page faults instead of thousands, which were most of a pipelined
+ * command's cost (docs/PERFORMANCE.md, W3). */
 static struct imc_command *alloc_slots(size_t cap)
 {
     size_t bytes = cap * sizeof(struct imc_command);
-    if (bytes < ((size_t)2 << 20))
+    if (bytes < IMC_BIGMEM_MIN)
         return xcalloc(cap, sizeof(struct imc_command));
     struct imc_command *slots = imc_bigmem_alloc(bytes);
     memset(slots, 0, bytes);
@@ -53,8 +54,8 @@ void imc_tagtable_free(struct imc_tagtable *t)
     t->cap = t->count = 0;
 }
 
-/* A small table grows where it lies: realloc() extends it or moves its
- * pages (mremap) rather than faulting in a fresh table for every doubling.
+/* A table under IMC_BIGMEM_MIN grows where it lies: realloc() extends it
+ * (or moves its pages) rather than taking a fresh table every doubling.
  * An entry's new slot is its old one or above the old end, which is empty,
  * so one pass moves each entry at most once. */
 static void grow_in_place(struct imc_tagtable *t, size_t cap)
@@ -78,7 +79,7 @@ static void grow_in_place(struct imc_tagtable *t, size_t cap)
 /* Move every entry into a table of cap slots, which must exceed the span. */
 static void resize(struct imc_tagtable *t, size_t cap)
 {
-    if (cap > t->cap && cap * sizeof *t->slots < ((size_t)2 << 20)) {
+    if (cap > t->cap && cap * sizeof *t->slots < IMC_BIGMEM_MIN) {
         grow_in_place(t, cap);
         return;
     }

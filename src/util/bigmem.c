@@ -9,11 +9,9 @@
 
 void *imc_bigmem_alloc(size_t len)
 {
-    if (len < HUGE_PAGE)
+    if (len < IMC_BIGMEM_MIN)
         return xmalloc(len ? len : 1);
-    /* Filling a 64 MiB block page by page cost more than sending it on
-     * the machine we measured (docs/PERFORMANCE.md, W5); the hint is only
-     * a hint, and without transparent huge pages nothing changes. */
+    /* Only a hint: without transparent huge pages nothing changes. */
     size_t rounded = (len + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
     void *p = aligned_alloc(HUGE_PAGE, rounded);
     if (!p)
