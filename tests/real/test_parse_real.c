@@ -21,7 +21,8 @@
  * APPENDUID, COPYUID, HIGHESTMODSEQ) are parsed with imparse_code.
  *
  * Without the servers' variables the program skips and succeeds, unless
- * IMC_REQUIRE_SERVERS=1.  IMC_REAL_SHOW=1 prints every untagged reply.
+ * IMC_REQUIRE_SERVERS=1.  IMC_REAL_SHOW=1 prints every untagged reply;
+ * IMC_PARSE_SEEDS=DIR saves every reply text as a fuzz seed.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem, timegm */
@@ -88,6 +89,23 @@ static char *copy_bytes(const char *s, size_t n)
     return p;
 }
 
+/* IMC_PARSE_SEEDS=DIR writes every reply text there, one file each, named
+ * by server, keyword and arrival: the seeds of fuzz/corpus/imparse. */
+static void save_seed(const struct ctx *x, const char *keyword, const char *text, size_t len)
+{
+    static unsigned serial;
+    const char *dir = getenv("IMC_PARSE_SEEDS");
+    if (!dir || !*dir)
+        return;
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s_%s_%04u", dir, x->srv->name, keyword, serial++);
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(text, 1, len, f);
+        fclose(f);
+    }
+}
+
 static void on_untagged(struct imclient *c, void *rock, struct imclient_reply *r)
 {
     (void)c;
@@ -103,6 +121,7 @@ static void on_untagged(struct imclient *c, void *rock, struct imclient_reply *r
     e->msgno = r->msgno;
     e->text = copy_bytes(r->text, r->textlen);
     e->len = r->textlen;
+    save_seed(x, r->keyword, r->text, r->textlen);
     if (getenv("IMC_REAL_SHOW"))
         fprintf(stderr, "[%s] * %s%s %.*s\n", x->srv->name,
                 r->msgno >= 0 ? "n " : "", r->keyword, (int)(r->textlen > 600 ? 600 : r->textlen),
@@ -117,6 +136,7 @@ static void on_done(struct imclient *c, void *rock, struct imclient_reply *r)
     snprintf(x->fin.keyword, sizeof x->fin.keyword, "%s", r->keyword);
     x->fin.text = copy_bytes(r->text, r->textlen);
     x->fin.len = r->textlen;
+    save_seed(x, "tagged", r->text, r->textlen);
     x->done++;
 }
 
