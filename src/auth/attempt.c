@@ -147,6 +147,13 @@ int imc_attempt_begin(struct imclient *c, const struct imc_attempt *a,
                       size_t whylen)
 {
     memset(st, 0, sizeof *st);
+    /* The reply that ended the last attempt may have failed the
+     * connection (a hostile line right behind a NO). */
+    if (!c->transport) {
+        *r = IMC_EXCHANGE_CLOSED;
+        snprintf(why, whylen, "%s", imclient_error(c)[0] ? imclient_error(c) : "connection closed");
+        return -1;
+    }
     *r = IMC_EXCHANGE_LOCAL;
     if (!imc_auth_plaintext_allowed(c) && imc_auth_exposes_password(a->mech)) {
         snprintf(why, whylen, "%s refused: it sends the password itself and the connection "

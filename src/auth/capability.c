@@ -88,9 +88,9 @@ int imc_offer_end(struct imclient *c, struct imc_offer_fetch *f)
 static int has_token(const struct imc_offer *caps, const char *prefix, const char *name)
 {
     size_t plen = strlen(prefix), nlen = strlen(name);
-    const char *p = caps->text, *end = caps->text + caps->len;
-    if (!p)
+    if (!caps->text)
         return 0;
+    const char *p = caps->text, *end = caps->text + caps->len;
     while (p < end) {
         while (p < end && *p == ' ')
             p++;

@@ -71,11 +71,16 @@ static void keep(struct imc_caps *c, const char *a, size_t n)
     imc_buf_appendc(&c->list, ' ');
 }
 
+void imc_caps_add(struct imc_caps *c, const char *text, size_t len)
+{
+    c->known = 1;
+    each_atom(text, len, keep, c);
+}
+
 void imc_caps_learn(struct imc_caps *c, const char *text, size_t len)
 {
     imc_caps_forget(c);
-    c->known = 1;
-    each_atom(text, len, keep, c);
+    imc_caps_add(c, text, len);
 }
 
 static void enable(struct imc_caps *c, const char *a, size_t n)

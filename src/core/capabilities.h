@@ -38,6 +38,8 @@ void imc_caps_free(struct imc_caps *c);
 /* Replace what is known with the atoms of text[0..len), up to a "]" or
  * the end (the text of a CAPABILITY reply, or a code's after its name). */
 void imc_caps_learn(struct imc_caps *c, const char *text, size_t len);
+/* Add them to what is known (a list split over several replies). */
+void imc_caps_add(struct imc_caps *c, const char *text, size_t len);
 /* Add what an ENABLED reply lists. */
 void imc_caps_enabled(struct imc_caps *c, const char *text, size_t len);
 /* The list may no longer be true; what ENABLE turned on stays on. */

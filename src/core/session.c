@@ -448,7 +448,11 @@ static void learn_capabilities(struct imc_session *s, const struct imc_frame *fr
         if (h->msgno >= 0)
             return;
         if (keyword_is(s, fr, "CAPABILITY", 10)) {
-            imc_caps_learn(&s->caps, text, n);
+            /* Several in one command's response make one list. */
+            if (!s->caps_adding)
+                imc_caps_forget(&s->caps);
+            imc_caps_add(&s->caps, text, n);
+            s->caps_adding = 1;
             return;
         }
         if (keyword_is(s, fr, "ENABLED", 7)) {
@@ -457,8 +461,10 @@ static void learn_capabilities(struct imc_session *s, const struct imc_frame *fr
         }
         if (!keyword_is(s, fr, "OK", 2) && !keyword_is(s, fr, "PREAUTH", 7))
             return;
-    } else if (h->status != IMC_STATUS_OK) {
-        return;
+    } else {
+        s->caps_adding = 0;
+        if (h->status != IMC_STATUS_OK)
+            return;
     }
     static const char code[] = "[CAPABILITY ";
     if (n > sizeof code - 1 && imc_ascii_eq(text, code, sizeof code - 1))

@@ -37,6 +37,7 @@ struct imc_session {
     int flags;              /* IMCLIENT_CONN_* */
     int chosen;             /* flags the application set or cleared itself */
     struct imc_caps caps;   /* what the server said it can do */
+    int caps_adding;        /* an untagged CAPABILITY came since the last tagged reply */
     struct imclient_limits limits;
     struct imc_framer framer;
     struct imc_tagtable pending;

@@ -264,6 +264,24 @@ static void next_mechanism_after_no(void)
     CLOSE_AND_FINISH(c, fs);
 }
 
+/* The line behind the NO that ends the first attempt names a tag not in
+ * flight: the connection fails there, and the search ends with it instead
+ * of starting the next mechanism on a connection that is gone. */
+static void connection_failed_behind_no(void)
+{
+    struct auth_secrets s = auth_alice();
+    struct sasl_client *mechs[] = { &imclient_sasl_cram_md5, &imclient_sasl_plain, NULL };
+    struct fakeserver *fs;
+    struct imclient *c = authenticate_to(&fs, &s, mechs, 1, FAKE(
+        GREET, CAPS("AUTH=PLAIN AUTH=CRAM-MD5"),
+        F_EXPECT("2 AUTHENTICATE CRAM-MD5\r\n"),
+        F_SEND("2 NO no\r\n2 OK bogus\r\n")));
+    CHECK(c != NULL);
+    CHECK(!imclient_isopen(c));
+    CHECK(strstr(imclient_error(c), "tag 2, which is not in flight") != NULL);
+    CLOSE_AND_CHECK_WIRE(c, fs, "1 CAPABILITY\r\n2 AUTHENTICATE CRAM-MD5\r\n");
+}
+
 static void server_no_returns_1(void)
 {
     struct auth_secrets s = auth_alice();
@@ -681,7 +699,7 @@ static void capability_lists_are_merged_and_long(void)
         snprintf(atom, sizeof atom, " AUTH=X-UNKNOWN-%d", i);
         imc_buf_appendstr(&caps, atom);
     }
-    imc_buf_appendstr(&caps, " AUTH=PLAINISH\r\n* CAPABILITY sasl-ir auth=plain\r\n1 OK done\r\n");
+    imc_buf_appendstr(&caps, " auth=plain AUTH=PLAINISH\r\n* CAPABILITY sasl-ir\r\n1 OK done\r\n");
     struct fakeserver *fs;
     struct imclient *c = authenticate_to(&fs, &s, only_plain, 0, FAKE(
         GREET, { FAKE_SEND, caps.data, caps.len, 0 },
@@ -994,7 +1012,7 @@ int main(int argc, char **argv)
         TEST(cram_md5_mechanism),
         TEST(unadvertised_mechanism_is_skipped),
         TEST(nothing_offered_sends_nothing),
-        TEST(next_mechanism_after_no),
+        TEST(next_mechanism_after_no), TEST(connection_failed_behind_no),
         TEST(server_no_returns_1),
         TEST(server_bad_returns_1),
         TEST(ok_before_initial_response),

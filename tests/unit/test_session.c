@@ -244,6 +244,23 @@ static void literal_form_follows_capabilities(void)
     imc_session_free(&s);
 }
 
+/* Untagged CAPABILITY replies before one tagged reply make one list; the
+ * next command's replace it. */
+static void capability_replies_merge_until_tagged(void)
+{
+    struct imc_session s;
+    setup(&s);
+    send_(&s, "a", "CAPABILITY");
+    drain(&s);
+    CHECK_INT(feed_str(&s, "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n* CAPABILITY LITERAL+\r\n"), 0);
+    CHECK_INT(imc_caps_has(&s.caps, "AUTH=PLAIN", 10), 1);
+    CHECK_INT(imc_caps_has(&s.caps, "LITERAL+", 8), 1);
+    CHECK_INT(feed_str(&s, "1 OK\r\n* CAPABILITY IMAP4rev1\r\n"), 0);
+    CHECK_INT(imc_caps_has(&s.caps, "AUTH=PLAIN", 10), 0);
+    CHECK_INT(imc_session_literal_caps(&s), 0);
+    imc_session_free(&s);
+}
+
 /* UTF-8 goes quoted only after the server's ENABLED, and stays so. */
 static void utf8_after_enabled(void)
 {
@@ -603,6 +620,7 @@ int main(int argc, char **argv)
         TEST(nonsync_literal_does_not_wait), TEST(unsolicited_continuation),
         TEST(literal_form_follows_capabilities), TEST(utf8_after_enabled),
         TEST(literal_read_in_place), TEST(no_spot_unless_collected),
+        TEST(capability_replies_merge_until_tagged),
         TEST(refused_command_reports_bad), TEST(reply_limit),
         TEST(unwatched_replies_are_not_buffered), TEST(any_split_same_result),
         TEST(pause_after_tag_leaves_rest_unread), TEST(keywords_ignore_the_locale),
