@@ -3,7 +3,10 @@
  * descriptor and from a read procedure ("%L"), as literal8 ("~{n}") where
  * the server advertises BINARY, and from a "%s" string; each message is
  * FETCHed back (BODY.PEEK[], streamed to a literal callback) and compared
- * byte for byte.  Each run uses a mailbox of its own and deletes it.
+ * byte for byte.  Each run uses a mailbox of its own and deletes it.  The
+ * same again through TLS (STARTTLS verified against the throwaway CA, when
+ * IMC_CA_FILE names it) and COMPRESS=DEFLATE: a source's bytes take the
+ * same write path as any.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -175,13 +178,21 @@ static const char *run(struct imclient *c, struct watch *w, const char *fmt, ...
     return w->status;
 }
 
-static struct imclient *login(const struct server *s, struct watch *w)
+/* layered: STARTTLS (when the CA is known) before LOGIN, COMPRESS after. */
+static struct imclient *login(const struct server *s, struct watch *w, int layered)
 {
     struct imclient *c = NULL;
-    if (imclient_connect(&c, "127.0.0.1", s->port) != 0)
+    const char *ca = getenv("IMC_CA_FILE");
+    int tls = layered && ca && *ca;
+    if (imclient_connect(&c, tls ? "localhost" : "127.0.0.1", s->port) != 0)
         return NULL;
     imclient_addcallback(c, "CAPABILITY", 0, on_capability, w, (char *)NULL);
     imclient_addliteralcallback(c, "FETCH", CALLBACK_NUMBERED, on_piece, w);
+    if (tls && imclient_starttls(c, NULL, NULL, (char *)ca, NULL) != 0) {
+        fprintf(stderr, "%s: STARTTLS: %s\n", s->prefix, imclient_error(c));
+        imclient_close(c);
+        return NULL;
+    }
     int before = w->finished;
     imclient_send(c, on_done, w, "LOGIN %s %s", s->user, s->pass);
     wait_for(c, w, before + 1);
@@ -189,10 +200,17 @@ static struct imclient *login(const struct server *s, struct watch *w)
         imclient_close(c);
         return NULL;
     }
+    if (layered && imclient_compress(c) != 0) {
+        fprintf(stderr, "%s: COMPRESS: %s\n", s->prefix, imclient_error(c));
+        imclient_close(c);
+        return NULL;
+    }
+    if (layered && !tls)
+        printf("%s: no IMC_CA_FILE: COMPRESS without TLS\n", s->prefix);
     return c;
 }
 
-static void uploads(const struct server *s)
+static void uploads(const struct server *s, int layered)
 {
     struct msg msgs[MAX_MSGS];
     msg_init(&msgs[0], 1, 4 * 1024 * 1024 + 123);      /* from a file */
@@ -202,7 +220,7 @@ static void uploads(const struct server *s)
     struct watch w;
     memset(&w, 0, sizeof w);
     w.msgs = msgs;
-    struct imclient *c = login(s, &w);
+    struct imclient *c = login(s, &w, layered);
     CHECK(c != NULL);
     char mbox[64];
     snprintf(mbox, sizeof mbox, "litsrc%ld%d", (long)time(NULL), (int)getpid());
@@ -260,21 +278,28 @@ static void uploads(const struct server *s)
     imclient_close(c);
 }
 
-static void dovecot_uploads(void) { uploads(&servers[0]); }
-static void cyrus_uploads(void) { uploads(&servers[1]); }
+static void dovecot_uploads(void) { uploads(&servers[0], 0); }
+static void cyrus_uploads(void) { uploads(&servers[1], 0); }
+static void dovecot_uploads_tls_compress(void) { uploads(&servers[0], 1); }
+static void cyrus_uploads_tls_compress(void) { uploads(&servers[1], 1); }
 
 int main(int argc, char **argv)
 {
-    static const struct check_test all[] = { TEST(dovecot_uploads), TEST(cyrus_uploads) };
-    struct check_test chosen[2];
+    static const struct check_test all[] = {
+        TEST(dovecot_uploads), TEST(dovecot_uploads_tls_compress),
+        TEST(cyrus_uploads), TEST(cyrus_uploads_tls_compress),
+    };
+    struct check_test chosen[4];
     size_t n = 0;
     for (int i = 0; i < 2; i++) {
         struct server *s = &servers[i];
         s->port = realenv_var(s->prefix, "PORT");
         s->user = realenv_var(s->prefix, "USER");
         s->pass = realenv_var(s->prefix, "PASS");
-        if (s->port && s->user && s->pass)
-            chosen[n++] = all[i];
+        if (s->port && s->user && s->pass) {
+            chosen[n++] = all[2 * i];
+            chosen[n++] = all[2 * i + 1];
+        }
     }
     if (n == 0)
         return realenv_none(argv[0]);
