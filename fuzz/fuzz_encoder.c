@@ -37,6 +37,8 @@
 #include <cyrus/imclient.h>
 #include <cyrus/imparse.h>
 
+#include "listener.h"
+
 #define MAX_ARGS 8
 #define MAX_ARG (64 * 1024)
 
@@ -55,15 +57,9 @@ static char port[16];
 static void setup(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    struct sockaddr_in a = { 0 };
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t al = sizeof a;
-    listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        listen(listen_fd, 8) != 0 || getsockname(listen_fd, (struct sockaddr *)&a, &al) != 0)
+    listen_fd = listen_loopback(8, port, sizeof port);
+    if (listen_fd < 0)
         abort();
-    snprintf(port, sizeof port, "%u", (unsigned)ntohs(a.sin_port));
 }
 
 /* ---- the server's side ----------------------------------------------------- */

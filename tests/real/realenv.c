@@ -25,6 +25,39 @@ int realenv_none(const char *prog)
     return 0;
 }
 
+struct realenv_server *realenv_servers(void)
+{
+    static struct realenv_server servers[] = {
+        { "dovecot", "DOVECOT", NULL, NULL, NULL, 0 },
+        { "cyrus", "CYRUS", NULL, NULL, NULL, 0 },
+    };
+    static int loaded;
+    for (size_t i = 0; !loaded && i < sizeof servers / sizeof servers[0]; i++) {
+        struct realenv_server *s = &servers[i];
+        s->port = realenv_var(s->prefix, "PORT");
+        s->user = realenv_var(s->prefix, "USER");
+        s->pass = realenv_var(s->prefix, "PASS");
+        s->present = s->port && s->user && s->pass;
+    }
+    loaded = 1;
+    return servers;
+}
+
+int realenv_main(int argc, char **argv, const struct check_test *all, size_t per)
+{
+    struct realenv_server *servers = realenv_servers();
+    struct check_test *chosen = calloc(2 * per, sizeof *chosen);
+    if (!chosen)
+        abort();
+    size_t n = 0;
+    for (size_t k = 0; k < 2; k++)
+        for (size_t j = 0; servers[k].present && j < per; j++)
+            chosen[n++] = all[k * per + j];
+    int r = n == 0 ? realenv_none(argv[0]) : check_main(argc, argv, chosen, n);
+    free(chosen);
+    return r;
+}
+
 static char ccache[128]; /* FILE:... with the test user's ticket, or "" */
 
 void realenv_kinit(void)

@@ -6,6 +6,10 @@
 #ifndef IMC_REALENV_H
 #define IMC_REALENV_H
 
+#include <stddef.h>
+
+#include "check.h"
+
 /* IMC_<prefix>_<what>, or NULL when unset or empty. */
 const char *realenv_var(const char *prefix, const char *what);
 
@@ -13,6 +17,22 @@ const char *realenv_var(const char *prefix, const char *what);
  * program skips and succeeds, unless IMC_REQUIRE_SERVERS=1 makes the
  * missing servers a failure. */
 int realenv_none(const char *prog);
+
+/* Dovecot and Cyrus as the tests know them. */
+struct realenv_server {
+    const char *name;   /* "dovecot", "cyrus": as in the test names */
+    const char *prefix; /* of its variables: IMC_<prefix>_PORT ... */
+    const char *port, *user, *pass;
+    int present;        /* all three are set */
+};
+
+/* Both (0 Dovecot, 1 Cyrus), their variables read at the first call. */
+struct realenv_server *realenv_servers(void);
+
+/* main() for a program whose tests come per server: all[k * per + j] is
+ * server k's j-th.  Runs those of the servers present, or returns
+ * realenv_none() when there is none. */
+int realenv_main(int argc, char **argv, const struct check_test *all, size_t per);
 
 /* A Kerberos ticket for IMC_KRB5_PRINCIPAL in a private credential cache
  * (KRB5CCNAME is set to it), for GSSAPI tests; has_ticket() says whether

@@ -27,31 +27,14 @@
 #include "cyrus/imclient.h"
 #include "util/buf.h"
 
-struct server {
-    const char *name, *prefix;
-    const char *port, *user, *pass;
-    int present;
-};
-
-static struct server servers[] = {
-    { "dovecot", "DOVECOT", NULL, NULL, NULL, 0 },
-    { "cyrus", "CYRUS", NULL, NULL, NULL, 0 },
-};
+static struct realenv_server *servers;
 
 static const char *ca_file;
-
-static void load(struct server *s)
-{
-    s->port = realenv_var(s->prefix, "PORT");
-    s->user = realenv_var(s->prefix, "USER");
-    s->pass = realenv_var(s->prefix, "PASS");
-    s->present = s->port && s->user && s->pass;
-}
 
 /* ---- one connection ------------------------------------------------------ */
 
 struct ctx {
-    const struct server *srv;
+    const struct realenv_server *srv;
     struct imclient *c;
     struct imc_buf caps;     /* text of the last CAPABILITY reply */
     int greeted;
@@ -102,7 +85,7 @@ static void on_trace(struct imclient *c, void *rock, int dir, const char *data, 
         x->plain_out += len;
 }
 
-static int open_ctx(struct ctx *x, const struct server *s, const char *host)
+static int open_ctx(struct ctx *x, const struct realenv_server *s, const char *host)
 {
     memset(x, 0, sizeof *x);
     x->srv = s;
@@ -188,7 +171,7 @@ static void make_message(struct imc_buf *m)
 
 /* ---- the scenario ------------------------------------------------------- */
 
-static void compressed_session(const struct server *s, int starttls)
+static void compressed_session(const struct realenv_server *s, int starttls)
 {
     struct ctx x;
     const char *host = starttls ? "localhost" : "127.0.0.1";
@@ -267,8 +250,8 @@ static void compressed_session(const struct server *s, int starttls)
     close_ctx(&x);
 }
 
-static void plain(const struct server *s) { compressed_session(s, 0); }
-static void over_starttls(const struct server *s)
+static void plain(const struct realenv_server *s) { compressed_session(s, 0); }
+static void over_starttls(const struct realenv_server *s)
 {
     if (!ca_file) {
         fprintf(stderr, "  [%s] no IMC_CA_FILE: STARTTLS not tried\n", s->name);
@@ -287,18 +270,10 @@ int main(int argc, char **argv)
     ca_file = getenv("IMC_CA_FILE");
     if (ca_file && !*ca_file)
         ca_file = NULL;
-    static const struct check_test all[2][2] = {
-        { TEST(dovecot_plain), TEST(dovecot_over_starttls) },
-        { TEST(cyrus_plain), TEST(cyrus_over_starttls) },
+    static const struct check_test all[] = {
+        TEST(dovecot_plain), TEST(dovecot_over_starttls),
+        TEST(cyrus_plain), TEST(cyrus_over_starttls),
     };
-    struct check_test chosen[4];
-    size_t n = 0;
-    for (int s = 0; s < 2; s++) {
-        load(&servers[s]);
-        for (int i = 0; servers[s].present && i < 2; i++)
-            chosen[n++] = all[s][i];
-    }
-    if (n == 0)
-        return realenv_none(argv[0]);
-    return check_main(argc, argv, chosen, n);
+    servers = realenv_servers();
+    return realenv_main(argc, argv, all, 2);
 }

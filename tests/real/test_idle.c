@@ -14,13 +14,7 @@
 #include "realenv.h"
 #include <cyrus/imclient.h>
 
-struct server {
-    const char *prefix;
-    const char *port, *user, *pass;
-};
-
-static struct server servers[] = { { "DOVECOT", NULL, NULL, NULL },
-                                   { "CYRUS", NULL, NULL, NULL } };
+static struct realenv_server *servers;
 
 struct watch {
     long exists;     /* the last EXISTS seen */
@@ -59,7 +53,7 @@ static void on_done(struct imclient *c, void *rock, struct imclient_reply *r)
     } while (0)
 
 /* A logged-in connection; w gets its finish callbacks. */
-static struct imclient *login(const struct server *s, struct watch *w)
+static struct imclient *login(const struct realenv_server *s, struct watch *w)
 {
     struct imclient *c = NULL;
     if (imclient_connect(&c, "127.0.0.1", s->port) != 0)
@@ -84,7 +78,7 @@ static const char *run(struct imclient *c, struct watch *w, const char *fmt, con
     return w->status;
 }
 
-static void idle_sees_append(const struct server *s)
+static void idle_sees_append(const struct realenv_server *s)
 {
     char mailbox[64];
     snprintf(mailbox, sizeof mailbox, "idle-%ld-%ld", (long)getpid(), (long)time(NULL));
@@ -123,7 +117,7 @@ static void idle_sees_append(const struct server *s)
 }
 
 /* DONE asked for at once, before the server's "+": it follows the "+". */
-static void idle_done_at_once(const struct server *s)
+static void idle_done_at_once(const struct realenv_server *s)
 {
     struct watch w = { -1, 0, 99, 0, "" }, wi = { -1, 0, 99, 0, "" };
     struct imclient *c = login(s, &w);
@@ -149,19 +143,6 @@ int main(int argc, char **argv)
         TEST(dovecot_idle_sees_append), TEST(dovecot_idle_done_at_once),
         TEST(cyrus_idle_sees_append), TEST(cyrus_idle_done_at_once),
     };
-    struct check_test chosen[4];
-    size_t n = 0;
-    for (int i = 0; i < 2; i++) {
-        struct server *s = &servers[i];
-        s->port = realenv_var(s->prefix, "PORT");
-        s->user = realenv_var(s->prefix, "USER");
-        s->pass = realenv_var(s->prefix, "PASS");
-        if (s->port && s->user && s->pass) {
-            chosen[n++] = all[2 * i];
-            chosen[n++] = all[2 * i + 1];
-        }
-    }
-    if (n == 0)
-        return realenv_none(argv[0]);
-    return check_main(argc, argv, chosen, n);
+    servers = realenv_servers();
+    return realenv_main(argc, argv, all, 2);
 }

@@ -20,13 +20,7 @@
 #include "realenv.h"
 #include <cyrus/imclient.h>
 
-struct server {
-    const char *prefix;
-    const char *port, *user, *pass;
-};
-
-static struct server servers[] = { { "DOVECOT", NULL, NULL, NULL },
-                                   { "CYRUS", NULL, NULL, NULL } };
+static struct realenv_server *servers;
 
 /* ---- the messages: a header, then 80-byte lines, all computed ---------- */
 
@@ -179,7 +173,7 @@ static const char *run(struct imclient *c, struct watch *w, const char *fmt, ...
 }
 
 /* layered: STARTTLS (when the CA is known) before LOGIN, COMPRESS after. */
-static struct imclient *login(const struct server *s, struct watch *w, int layered)
+static struct imclient *login(const struct realenv_server *s, struct watch *w, int layered)
 {
     struct imclient *c = NULL;
     const char *ca = getenv("IMC_CA_FILE");
@@ -210,7 +204,7 @@ static struct imclient *login(const struct server *s, struct watch *w, int layer
     return c;
 }
 
-static void uploads(const struct server *s, int layered)
+static void uploads(const struct realenv_server *s, int layered)
 {
     struct msg msgs[MAX_MSGS];
     msg_init(&msgs[0], 1, 4 * 1024 * 1024 + 123);      /* from a file */
@@ -289,19 +283,6 @@ int main(int argc, char **argv)
         TEST(dovecot_uploads), TEST(dovecot_uploads_tls_compress),
         TEST(cyrus_uploads), TEST(cyrus_uploads_tls_compress),
     };
-    struct check_test chosen[4];
-    size_t n = 0;
-    for (int i = 0; i < 2; i++) {
-        struct server *s = &servers[i];
-        s->port = realenv_var(s->prefix, "PORT");
-        s->user = realenv_var(s->prefix, "USER");
-        s->pass = realenv_var(s->prefix, "PASS");
-        if (s->port && s->user && s->pass) {
-            chosen[n++] = all[2 * i];
-            chosen[n++] = all[2 * i + 1];
-        }
-    }
-    if (n == 0)
-        return realenv_none(argv[0]);
-    return check_main(argc, argv, chosen, n);
+    servers = realenv_servers();
+    return realenv_main(argc, argv, all, 2);
 }

@@ -41,16 +41,7 @@
 
 /* ---- servers ------------------------------------------------------------- */
 
-struct server {
-    const char *name, *prefix;
-    const char *port, *user, *pass;
-    int present;
-};
-
-static struct server servers[] = {
-    { "dovecot", "DOVECOT", NULL, NULL, NULL, 0 },
-    { "cyrus", "CYRUS", NULL, NULL, NULL, 0 },
-};
+static struct realenv_server *servers;
 
 static const char *ca_file;
 
@@ -66,7 +57,7 @@ struct entry {
 };
 
 struct ctx {
-    const struct server *srv;
+    const struct realenv_server *srv;
     struct imclient *c;
     struct entry *log;
     size_t n, cap;
@@ -304,7 +295,7 @@ static int seqset_expand(const struct imparse_str *s, uint32_t *a, int max)
 
 /* Connect, check the greeting's CAPABILITY code, STARTTLS, LOGIN and its
  * completion's CAPABILITY code. */
-static void open_session(struct ctx *x, const struct server *s)
+static void open_session(struct ctx *x, const struct realenv_server *s)
 {
     memset(x, 0, sizeof *x);
     x->srv = s;
@@ -1084,7 +1075,7 @@ static void check_fetch(struct ctx *x, const struct entry *e, int i, const struc
     (void)x;
 }
 
-static void messages(const struct server *s)
+static void messages(const struct realenv_server *s)
 {
     struct ctx xs, *x = &xs;
     open_session(x, s);
@@ -1360,7 +1351,7 @@ static int which_name(struct ctx *x, const struct entry *e, const char *parent,
     return -1;
 }
 
-static void mailbox_names(const struct server *s)
+static void mailbox_names(const struct realenv_server *s)
 {
     struct ctx xs, *x = &xs;
     open_session(x, s);
@@ -1478,7 +1469,7 @@ static void mailbox_names(const struct server *s)
 
 /* ---- one test per scenario and server ------------------------------------------ */
 
-static void run(int srv, void (*scenario)(const struct server *))
+static void run(int srv, void (*scenario)(const struct realenv_server *))
 {
     if (!servers[srv].present) {
         check_fail(__FILE__, __LINE__, "%s: no IMC_%s_* variables", servers[srv].name,
@@ -1498,16 +1489,8 @@ int main(int argc, char **argv)
     ca_file = getenv("IMC_CA_FILE");
     if (ca_file && !*ca_file)
         ca_file = NULL;
-    int any = 0;
-    for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++) {
-        struct server *s = &servers[i];
-        s->port = realenv_var(s->prefix, "PORT");
-        s->user = realenv_var(s->prefix, "USER");
-        s->pass = realenv_var(s->prefix, "PASS");
-        s->present = s->port && s->user && s->pass;
-        any |= s->present;
-    }
-    if (!any)
+    servers = realenv_servers();
+    if (!servers[0].present && !servers[1].present)
         return realenv_none(argv[0]);
     static const struct check_test tests[] = {
         TEST(dovecot_messages), TEST(cyrus_messages),
