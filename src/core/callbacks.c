@@ -103,11 +103,20 @@ void imc_callbacks_trim(struct imc_callbacks *t)
     t->cap = t->count;
 }
 
-const struct imc_callback *imc_callbacks_find(const struct imc_callbacks *t,
+const struct imc_callback *imc_callbacks_find(struct imc_callbacks *t,
                                               const char *keyword, size_t kwlen,
                                               int num)
 {
+    /* Checked like any entry, so a stale hint costs one comparison. */
+    if (t->hint < t->count) {
+        const struct imc_callback *h = &t->entries[t->hint];
+        if (h->kwlen == kwlen && numbered(h->flags) == num &&
+            imc_ascii_eq(h->keyword, keyword, kwlen))
+            return h;
+    }
     const struct imc_callback *e = imc_callbacks_get(t, keyword, kwlen, num);
+    if (e)
+        t->hint = (size_t)(e - t->entries);
     if (!e)
         e = imc_callbacks_get(t, "", 0, num);
     if (!e)

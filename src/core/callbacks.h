@@ -26,6 +26,7 @@ struct imc_callback {
 struct imc_callbacks {
     struct imc_callback *entries;
     size_t count, cap;
+    size_t hint; /* the entry found last: replies come in runs of one keyword */
 };
 
 void imc_callbacks_init(struct imc_callbacks *t);
@@ -46,7 +47,7 @@ void imc_callbacks_remove(struct imc_callbacks *t, const char *keyword, int flag
 /* Give back the room removed entries left.  Entry pointers do not survive it. */
 void imc_callbacks_trim(struct imc_callbacks *t);
 /* The entry for a reply: exact keyword first, then the default; NULL if none. */
-const struct imc_callback *imc_callbacks_find(const struct imc_callbacks *t,
+const struct imc_callback *imc_callbacks_find(struct imc_callbacks *t,
                                               const char *keyword, size_t kwlen,
                                               int numbered);
 

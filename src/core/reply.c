@@ -12,11 +12,24 @@ static int is_digit(char c)
 }
 
 /* Atom characters as RFC 3501 defines them, plus ']' which may end a
- * keyword-like token; enough to delimit a keyword. */
+ * keyword-like token; enough to delimit a keyword.  A table: this runs
+ * for every byte of every keyword of every response. */
+static const unsigned char keyword_char[256] = {
+#define K16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+    /* 0x00-0x1f */ K16(0), K16(0),
+    /* 0x20 ' ' ! " # $ % & ' ( ) * + , - . / */
+    0, 1, 0, 1, 1, 0, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1,
+    /* 0x30-0x5f */ K16(1), K16(1),
+    /* 0x50 P-_ with '\\' (0x5c) */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    /* 0x60-0x6f */ K16(1),
+    /* 0x70-0x7f: '{' 0x7b, DEL 0x7f */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0,
+    /* 0x80-0xff */ K16(0), K16(0), K16(0), K16(0), K16(0), K16(0), K16(0), K16(0),
+#undef K16
+};
+
 static int is_keyword_char(unsigned char c)
 {
-    return c > ' ' && c < 0x7f && c != '(' && c != ')' && c != '{' &&
-           c != '"' && c != '\\' && c != '%' && c != '*';
+    return keyword_char[c];
 }
 
 static int reject(char *err, size_t errlen, const char *why, const char *line,
@@ -86,7 +99,8 @@ int imc_reply_parse(const char *line, size_t len, struct imc_reply_head *h,
             long n = 0;
             while (pos < len && is_digit(line[pos])) {
                 int d = line[pos] - '0';
-                if (n > (LONG_MAX - d) / 10)
+                /* Constants only: no division per digit. */
+                if (n > LONG_MAX / 10 || (n == LONG_MAX / 10 && d > LONG_MAX % 10))
                     return reject(err, errlen, "message number out of range", line, len);
                 n = n * 10 + d;
                 pos++;
@@ -106,7 +120,7 @@ int imc_reply_parse(const char *line, size_t len, struct imc_reply_head *h,
     uint64_t tag = 0;
     while (pos < len && is_digit(line[pos])) {
         unsigned d = (unsigned)(line[pos] - '0');
-        if (tag > (UINT64_MAX - d) / 10)
+        if (tag > UINT64_MAX / 10 || (tag == UINT64_MAX / 10 && d > UINT64_MAX % 10))
             return reject(err, errlen, "unknown tag", line, len);
         tag = tag * 10 + d;
         pos++;

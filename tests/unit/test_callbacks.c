@@ -46,8 +46,32 @@ static void trim_gives_room_back(void)
     imc_callbacks_free(&t);
 }
 
+/* The entry found last is tried first; once entries move or go, the
+ * hint points elsewhere and the search still finds the right one. */
+static void find_survives_a_stale_hint(void)
+{
+    struct imc_callbacks t;
+    imc_callbacks_init(&t);
+    imc_callbacks_set(&t, "", 0, proc, (void *)1L);
+    imc_callbacks_set(&t, "FETCH", CALLBACK_NUMBERED, proc, (void *)2L);
+    imc_callbacks_set(&t, "EXISTS", CALLBACK_NUMBERED, proc, (void *)3L);
+    CHECK(imc_callbacks_find(&t, "FETCH", 5, 1)->rock == (void *)2L);
+    CHECK(imc_callbacks_find(&t, "fetch", 5, 1)->rock == (void *)2L);
+    CHECK(imc_callbacks_find(&t, "FETCH", 5, 0)->rock == (void *)1L); /* not numbered */
+    imc_callbacks_remove(&t, "", 0); /* FETCH moves to where the hint points */
+    CHECK(imc_callbacks_find(&t, "EXISTS", 6, 1)->rock == (void *)3L);
+    imc_callbacks_remove(&t, "FETCH", CALLBACK_NUMBERED);
+    CHECK(imc_callbacks_find(&t, "FETCH", 5, 1) == NULL);
+    CHECK(imc_callbacks_find(&t, "EXISTS", 6, 1)->rock == (void *)3L);
+    imc_callbacks_remove(&t, "EXISTS", CALLBACK_NUMBERED);
+    imc_callbacks_trim(&t);
+    CHECK(imc_callbacks_find(&t, "EXISTS", 6, 1) == NULL);
+    imc_callbacks_free(&t);
+}
+
 int main(int argc, char **argv)
 {
-    static const struct check_test tests[] = { TEST(trim_gives_room_back) };
+    static const struct check_test tests[] = { TEST(trim_gives_room_back),
+                                               TEST(find_survives_a_stale_hint) };
     return check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }
