@@ -75,11 +75,6 @@ int imc_auth_exposes_password(const char *mech);
 
 /* ---- capability.c --------------------------------------------------------- */
 
-struct imc_offer {
-    char *text;  /* the list the session learnt, atoms followed by a space */
-    size_t len;
-};
-
 /* The application's entry for untagged CAPABILITY, kept aside while ours is in. */
 struct imc_saved_entry {
     int present;
@@ -91,7 +86,7 @@ struct imc_saved_entry {
 /* A CAPABILITY in flight; its callbacks point here. */
 struct imc_offer_fetch {
     struct imclient *owner;
-    struct imc_offer caps;
+    struct imc_caps caps; /* a copy of what the session learnt from the reply */
     struct imc_saved_entry saved;
     char status[8];  /* keyword of the tagged reply */
     char text[160];  /* its text, for the error message */
@@ -103,11 +98,8 @@ struct imc_offer_fetch {
  * (refused, or the connection failed). */
 int imc_offer_begin(struct imclient *c, struct imc_offer_fetch *f);
 int imc_offer_end(struct imclient *c, struct imc_offer_fetch *f);
-/* Nonzero if the capability atom is listed (case-insensitive). */
-int imc_offer_has(const struct imc_offer *caps, const char *atom);
-/* Nonzero if AUTH=mech is listed. */
-int imc_offer_has_auth(const struct imc_offer *caps, const char *mech);
-void imc_offer_free(struct imc_offer *caps);
+/* Nonzero if AUTH=mech is listed (case-insensitive). */
+int imc_offer_has_auth(const struct imc_caps *caps, const char *mech);
 
 /* ---- base64.c ------------------------------------------------------------- */
 

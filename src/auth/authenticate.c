@@ -150,7 +150,7 @@ static int resume(struct imclient *c, struct imc_flow *base)
         return 1;
     /* IMCLIENT_CONN_INITIALRESPONSE: the application vouches for SASL-IR
      * where CAPABILITY does not list it (<cyrus/imclient_cyrus3.h>). */
-    f->a.sasl_ir = imc_offer_has(&f->caps.caps, "SASL-IR") ||
+    f->a.sasl_ir = imc_caps_has(&f->caps.caps, "SASL-IR", 7) == 1 ||
                    (imc_session_flags(&c->session) & IMCLIENT_CONN_INITIALRESPONSE);
     return next_mechanism(c, f);
 }
@@ -165,7 +165,7 @@ static void release(struct imc_flow *base)
         imc_attempt_end(c, &f->a, &f->st, why, sizeof why);
     else if (f->state == AUTH_CAPS)
         imc_offer_end(c, &f->caps);
-    imc_offer_free(&f->caps.caps);
+    imc_caps_free(&f->caps.caps);
     for (size_t i = 0; f->mechs[i]; i++)
         free(f->mechs[i]);
     free(f->mechs);

@@ -13,9 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cyrus/xmalloc.h"
-#include "util/ascii.h"
-
 static void on_done(struct imclient *c, void *rock, struct imclient_reply *r)
 {
     struct imc_offer_fetch *f = rock;
@@ -50,6 +47,7 @@ static void restore_entry(struct imclient *c, const struct imc_saved_entry *s)
 int imc_offer_begin(struct imclient *c, struct imc_offer_fetch *f)
 {
     memset(f, 0, sizeof *f);
+    imc_caps_init(&f->caps);
     f->owner = c;
     f->saved = save_entry(c);
     imc_callbacks_set(imc_session_callbacks(&c->session), "CAPABILITY", CALLBACK_NOLITERAL, NULL, NULL);
@@ -74,50 +72,15 @@ int imc_offer_end(struct imclient *c, struct imc_offer_fetch *f)
             imc_explain(c, IMCLIENT_EREFUSED, "the server refused CAPABILITY: %s %s", f->status, f->text);
         else
             imc_explain(c, IMCLIENT_EEOF, "connection lost while asking for capabilities");
-        imc_offer_free(&f->caps);
         return -1;
     }
-    const struct imc_caps *learnt = imc_session_caps(&c->session);
-    imc_offer_free(&f->caps);
-    f->caps.len = learnt->list.len;
-    f->caps.text = xmemdup(learnt->list.data ? learnt->list.data : "", learnt->list.len + 1);
-    f->caps.text[f->caps.len] = '\0';
+    imc_caps_copy(&f->caps, imc_session_caps(&c->session));
     return 0;
 }
 
-static int has_token(const struct imc_offer *caps, const char *prefix, const char *name)
+int imc_offer_has_auth(const struct imc_caps *caps, const char *mech)
 {
-    size_t plen = strlen(prefix), nlen = strlen(name);
-    if (!caps->text)
-        return 0;
-    const char *p = caps->text, *end = caps->text + caps->len;
-    while (p < end) {
-        while (p < end && *p == ' ')
-            p++;
-        const char *tok = p;
-        while (p < end && *p != ' ')
-            p++;
-        size_t tlen = (size_t)(p - tok);
-        if (tlen == plen + nlen && imc_ascii_eq(tok, prefix, plen) &&
-            imc_ascii_eq(tok + plen, name, nlen))
-            return 1;
-    }
-    return 0;
-}
-
-int imc_offer_has(const struct imc_offer *caps, const char *atom)
-{
-    return has_token(caps, "", atom);
-}
-
-int imc_offer_has_auth(const struct imc_offer *caps, const char *mech)
-{
-    return has_token(caps, "AUTH=", mech);
-}
-
-void imc_offer_free(struct imc_offer *caps)
-{
-    free(caps->text);
-    caps->text = NULL;
-    caps->len = 0;
+    char atom[64];
+    int n = snprintf(atom, sizeof atom, "AUTH=%s", mech);
+    return n > 0 && (size_t)n < sizeof atom && imc_caps_has(caps, atom, (size_t)n) == 1;
 }

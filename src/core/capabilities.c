@@ -95,6 +95,15 @@ void imc_caps_enabled(struct imc_caps *c, const char *text, size_t len)
     each_atom(text, len, enable, c);
 }
 
+void imc_caps_copy(struct imc_caps *dst, const struct imc_caps *src)
+{
+    imc_buf_free(&dst->list);
+    *dst = *src;
+    imc_buf_init(&dst->list);
+    if (src->list.len > 0)
+        imc_buf_append(&dst->list, src->list.data, src->list.len);
+}
+
 int imc_caps_has(const struct imc_caps *c, const char *name, size_t len)
 {
     if (!c->known)

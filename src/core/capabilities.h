@@ -45,6 +45,9 @@ void imc_caps_enabled(struct imc_caps *c, const char *text, size_t len);
 /* The list may no longer be true; what ENABLE turned on stays on. */
 void imc_caps_forget(struct imc_caps *c);
 
+/* dst becomes a copy of src (dst initialised, its old list freed). */
+void imc_caps_copy(struct imc_caps *dst, const struct imc_caps *src);
+
 /* 1 if the name is listed, 0 if not, -1 when no list is known (or it was
  * cut short and the name is not in the part kept). */
 int imc_caps_has(const struct imc_caps *c, const char *name, size_t len);

@@ -249,13 +249,7 @@ static int encode_base64(struct imc_outq *q, va_list *ap, int watched, char *err
  */
 static int secret_token(const char *fmt)
 {
-    static const char *const carriers[] = { "LOGIN ", "AUTHENTICATE " };
-    for (size_t i = 0; i < sizeof carriers / sizeof carriers[0]; i++) {
-        size_t n = strlen(carriers[i]);
-        if (strlen(fmt) >= n && imc_ascii_eq(fmt, carriers[i], n))
-            return 2;
-    }
-    return -1;
+    return imc_ascii_word(fmt, "LOGIN") || imc_ascii_word(fmt, "AUTHENTICATE") ? 2 : -1;
 }
 
 /* Tokens of a command are separated by the format's own spaces (an

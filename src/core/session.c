@@ -224,13 +224,8 @@ void imc_session_refuse(struct imc_session *s, imclient_proc_t *finish, void *ro
  * behind it assume nothing until the server speaks again. */
 static int resets_capabilities(const char *fmt)
 {
-    static const char *const resets[] = { "STARTTLS", "LOGIN", "AUTHENTICATE" };
-    for (size_t i = 0; i < sizeof resets / sizeof resets[0]; i++) {
-        size_t n = strlen(resets[i]);
-        if (imc_ascii_eq(fmt, resets[i], n) && (fmt[n] == ' ' || fmt[n] == '\0'))
-            return 1;
-    }
-    return 0;
+    return imc_ascii_word(fmt, "STARTTLS") || imc_ascii_word(fmt, "LOGIN") ||
+           imc_ascii_word(fmt, "AUTHENTICATE");
 }
 
 int imc_session_send(struct imc_session *s, imclient_proc_t *finish, void *rock,

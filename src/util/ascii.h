@@ -21,4 +21,15 @@ static inline int imc_ascii_eq(const char *a, const char *b, size_t n)
     return 1;
 }
 
+/* Nonzero if s starts with word, ignoring ASCII case, followed by a space
+ * or its end: "LOGIN" in "login %s %s", not in "LOGINX".  The comparison
+ * stops at the first difference, so s may be shorter than word. */
+static inline int imc_ascii_word(const char *s, const char *word)
+{
+    size_t n = 0;
+    while (word[n] != '\0')
+        n++;
+    return imc_ascii_eq(s, word, n) && (s[n] == ' ' || s[n] == '\0');
+}
+
 #endif

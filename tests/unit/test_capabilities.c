@@ -58,6 +58,26 @@ static void forget_keeps_what_was_enabled(void)
     imc_caps_free(&c);
 }
 
+/* AUTHENTICATE keeps a copy: the session's list is forgotten as each
+ * attempt is sent, the copy stays whole. */
+static void copy_outlives_forget(void)
+{
+    struct imc_caps c, d;
+    imc_caps_init(&c);
+    imc_caps_init(&d);
+    imc_caps_learn(&c, "AUTH=PLAIN SASL-IR LITERAL+", 27);
+    imc_caps_copy(&d, &c);
+    imc_caps_forget(&c);
+    CHECK_INT(has(&c, "SASL-IR"), -1);
+    CHECK_INT(has(&d, "sasl-ir"), 1);
+    CHECK_INT(has(&d, "AUTH=PLAIN"), 1);
+    CHECK_INT(d.bits, IMC_CAP_LITERALPLUS);
+    imc_caps_copy(&d, &c); /* an empty list copies as unknown */
+    CHECK_INT(has(&d, "SASL-IR"), -1);
+    imc_caps_free(&c);
+    imc_caps_free(&d);
+}
+
 /* A hostile server's endless list costs at most the bound; names past it
  * still count for the encoder but are reported unknown, not absent. */
 static void long_list_is_bounded(void)
@@ -85,6 +105,7 @@ int main(int argc, char **argv)
     static const struct check_test tests[] = {
         TEST(nothing_known_at_first), TEST(learnt_from_reply_text_and_codes),
         TEST(forget_keeps_what_was_enabled), TEST(long_list_is_bounded),
+        TEST(copy_outlives_forget),
     };
     return check_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }
