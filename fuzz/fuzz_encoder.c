@@ -20,12 +20,7 @@
  * is answered at once with BAD [CLIENTBUG] and nothing reaches the server;
  * every command's completion runs exactly once.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +32,7 @@
 #include <cyrus/imclient.h>
 #include <cyrus/imparse.h>
 
-#include "listener.h"
+#include "loopback.h"
 
 #define MAX_ARGS 8
 #define MAX_ARG (64 * 1024)
@@ -50,17 +45,6 @@ enum {
     F_BINARY = 16,  /* ... BINARY */
     F_BATCH = 32    /* the application sets IMCLIENT_CONN_BATCH */
 };
-
-static int listen_fd = -1;
-static char port[16];
-
-static void setup(void)
-{
-    signal(SIGPIPE, SIG_IGN);
-    listen_fd = listen_loopback(8, port, sizeof port);
-    if (listen_fd < 0)
-        abort();
-}
 
 /* ---- the server's side ----------------------------------------------------- */
 
@@ -548,20 +532,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 9)
         return 0;
-    if (listen_fd < 0)
-        setup();
     struct conn k = { 0 };
     k.flags = data[0];
     struct args a;
     parse_input(data + 1, size - 1, &a);
 
-    if (imclient_connect(&k.c, "127.0.0.1", port) != 0)
-        abort();
-    k.fd = accept(listen_fd, NULL, NULL);
-    int one = 1;
-    if (k.fd < 0 || fcntl(k.fd, F_SETFL, O_NONBLOCK) != 0 ||
-        setsockopt(k.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
-        abort();
+    k.c = fuzz_connect(&k.fd);
     imclient_addcallback(k.c, "", 0, on_untagged, &k, NULL);
     char greeting[160];
     snprintf(greeting, sizeof greeting, "* OK [CAPABILITY IMAP4rev1%s%s%s%s] fuzz\r\n",

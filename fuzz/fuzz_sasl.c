@@ -19,12 +19,7 @@
  * initialised by the library once per process (pthread_once), so inputs
  * after the first run without that cost.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,18 +30,7 @@
 #include <cyrus/imclient.h>
 #include <cyrus/sasl.h>
 
-#include "listener.h"
-
-static int listen_fd = -1;
-static char port[16];
-
-static void setup(void)
-{
-    signal(SIGPIPE, SIG_IGN);
-    listen_fd = listen_loopback(8, port, sizeof port);
-    if (listen_fd < 0)
-        abort();
-}
+#include "loopback.h"
 
 enum {
     F_ORDER = 7,         /* rotation of the mechanism list */
@@ -177,19 +161,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    if (listen_fd < 0)
-        setup();
     int flags = data[0];
     struct script s = { data + 1, size - 1, 0 };
 
-    struct imclient *c;
-    if (imclient_connect(&c, "127.0.0.1", port) != 0)
-        abort();
-    int fd = accept(listen_fd, NULL, NULL);
-    int one = 1;
-    if (fd < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) != 0 ||
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
-        abort();
+    int fd;
+    struct imclient *c = fuzz_connect(&fd);
     /* Short limits: a script that stops answering ends in milliseconds. */
     struct imclient_limits lim = { 0, 0, 0, 200, 0 };
     imclient_setlimits(c, &lim);
