@@ -68,17 +68,20 @@ static size_t atom_end(const struct imparse *p, size_t start)
 static int classify_number(struct imparse *p, struct imparse_token *t)
 {
     /* Only a run of digits is a number: "99999999999999999999x" is an
-     * atom, not an overflow (the encoder sends such astrings as atoms). */
-    for (size_t i = 0; i < t->len; i++)
-        if ((unsigned)(t->data[i] - '0') > 9)
-            return 0;
+     * atom, not an overflow (the encoder sends such astrings as atoms), so
+     * an overflow counts only once the whole token proved to be digits. */
     uint64_t v = 0;
+    int overflow = 0;
     for (size_t i = 0; i < t->len; i++) {
         unsigned d = (unsigned)(t->data[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return imp_fail(p, IMPARSE_EOVERFLOW, t->pos);
+        if (d > 9)
+            return 0;
+        if (v > UINT64_MAX / 10 || (v == UINT64_MAX / 10 && d > UINT64_MAX % 10))
+            overflow = 1;
         v = v * 10 + d;
     }
+    if (overflow)
+        return imp_fail(p, IMPARSE_EOVERFLOW, t->pos);
     t->type = IMPARSE_NUMBER;
     t->number = v;
     return 0;
