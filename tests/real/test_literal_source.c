@@ -216,8 +216,12 @@ static void uploads(const struct realenv_server *s, int layered)
     w.msgs = msgs;
     struct imclient *c = login(s, &w, layered);
     CHECK(c != NULL);
+    /* A name of its own per scenario: two in one second would share one,
+     * and Cyrus refuses the second DELETE (its deleted mailboxes are kept
+     * under the name and the second). */
+    static int serial;
     char mbox[64];
-    snprintf(mbox, sizeof mbox, "litsrc%ld%d", (long)time(NULL), (int)getpid());
+    snprintf(mbox, sizeof mbox, "litsrc%ld-%d-%d", (long)time(NULL), (int)getpid(), ++serial);
     CHECK_STR(run(c, &w, "CREATE %s", mbox), "OK");
 
     int fd = msg_file(&msgs[0]);
