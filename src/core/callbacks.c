@@ -56,6 +56,7 @@ static struct imc_callback *entry_for(struct imc_callbacks *t, const char *keywo
         memset(e, 0, sizeof *e);
         e->keyword = xstrdup(keyword);
         e->kwlen = kwlen;
+        e->key = imc_ascii_key(keyword, kwlen);
         /* Matching reads the NUMBERED bit from here, so an entry made by
          * imclient_addliteralcallback() alone must carry it too. */
         e->flags = flags;
@@ -103,17 +104,10 @@ void imc_callbacks_trim(struct imc_callbacks *t)
     t->cap = t->count;
 }
 
-const struct imc_callback *imc_callbacks_find(struct imc_callbacks *t,
-                                              const char *keyword, size_t kwlen,
-                                              int num)
+const struct imc_callback *imc_callbacks_search(struct imc_callbacks *t,
+                                                const char *keyword, size_t kwlen,
+                                                int num)
 {
-    /* Checked like any entry, so a stale hint costs one comparison. */
-    if (t->hint < t->count) {
-        const struct imc_callback *h = &t->entries[t->hint];
-        if (h->kwlen == kwlen && numbered(h->flags) == num &&
-            imc_ascii_eq(h->keyword, keyword, kwlen))
-            return h;
-    }
     const struct imc_callback *e = imc_callbacks_get(t, keyword, kwlen, num);
     if (e)
         t->hint = (size_t)(e - t->entries);

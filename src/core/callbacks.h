@@ -10,12 +10,15 @@
 #define IMC_CALLBACKS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cyrus/imclient.h"
+#include "util/ascii.h"
 
 struct imc_callback {
     char *keyword;
     size_t kwlen;
+    uint64_t key; /* imc_ascii_key() of keyword */
     int flags;
     imclient_proc_t *proc;
     void *rock;
@@ -47,8 +50,25 @@ void imc_callbacks_remove(struct imc_callbacks *t, const char *keyword, int flag
 /* Give back the room removed entries left.  Entry pointers do not survive it. */
 void imc_callbacks_trim(struct imc_callbacks *t);
 /* The entry for a reply: exact keyword first, then the default; NULL if none. */
-const struct imc_callback *imc_callbacks_find(struct imc_callbacks *t,
-                                              const char *keyword, size_t kwlen,
-                                              int numbered);
+const struct imc_callback *imc_callbacks_search(struct imc_callbacks *t,
+                                                const char *keyword, size_t kwlen,
+                                                int numbered);
+
+/* imc_callbacks_search(), trying the entry found last first, inline: a run
+ * of replies with one keyword then costs one comparison each.  key is
+ * imc_ascii_key() of the keyword, which settles it when it is short. */
+static inline const struct imc_callback *
+imc_callbacks_find(struct imc_callbacks *t, const char *keyword, size_t kwlen,
+                   uint64_t key, int numbered)
+{
+    if (t->hint < t->count) {
+        const struct imc_callback *h = &t->entries[t->hint];
+        if (h->kwlen == kwlen && h->key == key &&
+            ((h->flags & CALLBACK_NUMBERED) != 0) == numbered &&
+            (kwlen <= 8 || imc_ascii_eq(h->keyword, keyword, kwlen)))
+            return h;
+    }
+    return imc_callbacks_search(t, keyword, kwlen, numbered);
+}
 
 #endif

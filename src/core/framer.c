@@ -88,18 +88,25 @@ static size_t fail(struct imc_framer *f, struct imc_frame *out, size_t used,
     return used;
 }
 
+/* Apart and cold: its message buffer would make every line pay for a
+ * stack guard. */
+static __attribute__((noinline, cold)) size_t
+literal_too_big(struct imc_framer *f, struct imc_frame *out, size_t used)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "literal larger than the limit of %llu bytes",
+             (unsigned long long)f->max_literal);
+    return fail(f, out, used, msg);
+}
+
 /* A line is complete: check for a literal header and fill in the frame. */
 static size_t finish_line(struct imc_framer *f, const char *line, size_t len,
                           size_t eol_len, struct imc_frame *out, size_t used)
 {
     uint64_t n = 0;
     int lit = imc_literal_header(line, len, &n);
-    if (lit < 0 || (lit > 0 && n > f->max_literal)) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "literal larger than the limit of %llu bytes",
-                 (unsigned long long)f->max_literal);
-        return fail(f, out, used, msg);
-    }
+    if (lit < 0 || (lit > 0 && n > f->max_literal))
+        return literal_too_big(f, out, used);
     out->kind = IMC_FRAME_LINE;
     out->data = line;
     out->len = len;

@@ -12,32 +12,88 @@ static int is_digit(char c)
 }
 
 /* Atom characters as RFC 3501 defines them, plus ']' which may end a
- * keyword-like token; enough to delimit a keyword.  A table: this runs
- * for every byte of every keyword of every response. */
+ * keyword-like token; enough to delimit a keyword.  2 marks a lower-case
+ * letter, which the keyword's key folds.  A table: this runs for every
+ * byte of every keyword of every response. */
+enum { KW_NO, KW_YES, KW_LOWER };
 static const unsigned char keyword_char[256] = {
 #define K16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
     /* 0x00-0x1f */ K16(0), K16(0),
     /* 0x20 ' ' ! " # $ % & ' ( ) * + , - . / */
     0, 1, 0, 1, 1, 0, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1,
-    /* 0x30-0x5f */ K16(1), K16(1),
+    /* 0x30-0x4f */ K16(1), K16(1),
     /* 0x50 P-_ with '\\' (0x5c) */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
-    /* 0x60-0x6f */ K16(1),
-    /* 0x70-0x7f: '{' 0x7b, DEL 0x7f */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0,
+    /* 0x60 '`', a-o */ 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    /* 0x70 p-z, '{' 0x7b, DEL 0x7f */ 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 1, 1, 1, 0,
     /* 0x80-0xff */ K16(0), K16(0), K16(0), K16(0), K16(0), K16(0), K16(0), K16(0),
 #undef K16
 };
 
-static int is_keyword_char(unsigned char c)
+/* Up to 8 leading digits of p[0..8) (all 8 readable) into *v; returns how
+ * many.  Eight bytes at once: a byte is a digit when its high nibble is 3
+ * both as it is and with 6 added.  A carry out of a byte at 0xfa or above
+ * only disturbs the bytes after it, which are past the first non-digit. */
+static inline unsigned leading_digits8(const char *p, uint64_t *v)
 {
-    return keyword_char[c];
+    const uint64_t ones = 0x0101010101010101ull;
+    uint64_t x;
+    memcpy(&x, p, 8);
+    uint64_t odd = ((x & (0xf0 * ones)) ^ (0x30 * ones)) |
+                   (((x + 0x06 * ones) & (0xf0 * ones)) ^ (0x30 * ones));
+    unsigned n = odd ? (unsigned)__builtin_ctzll(odd) / 8 : 8;
+    if (n == 0)
+        return 0;
+    /* The digits to the top, zeros (as leading digits) below; then pairs,
+     * quads and the whole, in three multiplies. */
+    x = (x << (8 * (8 - n))) & (0x0f * ones);
+    x = (x * 10 + (x >> 8)) & 0x00ff00ff00ff00ffull;
+    x = (x * 100 + (x >> 16)) & 0x0000ffff0000ffffull;
+    x = (x * 10000 + (x >> 32)) & 0xffffffffull;
+    *v = x;
+    return n;
 }
 
-static int reject(char *err, size_t errlen, const char *why, const char *line,
+/*
+ * The digits at line[*pos] as a number no greater than max; *pos moves past
+ * them.  -1 when the value is greater.  Nineteen digits cannot overflow 64
+ * bits, so only a longer run (rare, and hostile) pays for a check: the
+ * common small number costs a multiply-add per digit.
+ */
+static inline __attribute__((always_inline)) int scan_number(const char *line, size_t len, size_t *pos, uint64_t max,
+                       uint64_t *out)
+{
+    size_t i = *pos;
+    uint64_t v = 0;
+    size_t easy = len - i < 19 ? len : i + 19;
+    if (len - i >= 8) {
+        unsigned n = leading_digits8(line + i, &v);
+        i += n;
+        if (n < 8)
+            easy = i;
+    }
+    while (i < easy && is_digit(line[i]))
+        v = v * 10 + (unsigned)(line[i++] - '0');
+    for (; i < len && is_digit(line[i]); i++) {
+        unsigned d = (unsigned)(line[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    if (v > max)
+        return -1;
+    *pos = i;
+    *out = v;
+    return 0;
+}
+
+static __attribute__((noinline, cold)) int reject(char *err, size_t errlen, const char *why, const char *line,
                   size_t len)
 {
     /* The echo ends up in logs and on screens.  Defang it byte by byte before
      * formatting: a NUL would cut it short (so "1\0 OK" read as "1"), and
      * control or 8-bit bytes (ESC, the C1 CSI 0x9b) could drive a terminal. */
+    if (!err)
+        return -1;
     char show[61];
     size_t n = len > 60 ? 60 : len;
     for (size_t i = 0; i < n; i++) {
@@ -49,17 +105,50 @@ static int reject(char *err, size_t errlen, const char *why, const char *line,
     return -1;
 }
 
-/* Parse a keyword at line[*pos]; leaves *pos after it and any one space. */
-static int parse_keyword(const char *line, size_t len, size_t *pos,
+/* How many of p[0..8) (all 8 readable) lead as upper-case letters.  A
+ * byte b below 0x80 is one when b + 0x3f has its top bit and b + 0x25 not.
+ * A carry out of a byte at 0xc1 or above only disturbs the bytes after
+ * it, which are past the first byte that is not a letter. */
+static inline unsigned leading_upper8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    uint64_t upper = (x + 0x3f * ones) & ~(x + 0x25 * ones) & ~x & (0x80 * ones);
+    uint64_t other = ~upper & (0x80 * ones);
+    return other ? (unsigned)__builtin_ctzll(other) / 8 : 8;
+}
+
+/* Parse a keyword at line[*pos]; leaves *pos after it and any one space.
+ * Keywords are nearly always upper-case letters, taken 8 at a time; any
+ * other byte goes through the table. */
+static inline __attribute__((always_inline)) int parse_keyword(const char *line, size_t len, size_t *pos,
                          struct imc_reply_head *h)
 {
-    size_t i = *pos;
-    while (i < len && is_keyword_char((unsigned char)line[i]))
+    size_t start = *pos;
+    size_t i = start;
+    uint64_t key = 0;
+    unsigned seen = 0;
+    if (len - i >= 8) {
+        uint64_t x;
+        memcpy(&x, line + i, 8);
+        unsigned n = leading_upper8(x);
+        key = n < 8 ? x & ((1ull << (8 * n)) - 1) : x;
+        i += n;
+    }
+    unsigned c;
+    while (i < len && (c = keyword_char[(unsigned char)line[i]]) != KW_NO) {
+        /* 'a' - 'A' is 32: KW_LOWER (2) shifted by 4. */
+        unsigned char up = (unsigned char)((unsigned char)line[i] - ((c & KW_LOWER) << 4));
+        if (i - start < 8)
+            key |= (uint64_t)up << (8 * (i - start));
+        seen |= c;
         i++;
-    if (i == *pos || (i < len && line[i] != ' '))
+    }
+    if (i == start || (i < len && line[i] != ' '))
         return -1;
-    h->kw_start = *pos;
-    h->kw_len = i - *pos;
+    h->kw_start = start;
+    h->kw_len = i - start;
+    h->kw_key = key;
+    h->kw_lower = (seen & KW_LOWER) != 0;
     if (i < len)
         i++;
     *pos = i;
@@ -96,19 +185,13 @@ int imc_reply_parse(const char *line, size_t len, struct imc_reply_head *h,
         size_t pos = 2;
         h->kind = IMC_REPLY_UNTAGGED;
         if (pos < len && is_digit(line[pos])) {
-            long n = 0;
-            while (pos < len && is_digit(line[pos])) {
-                int d = line[pos] - '0';
-                /* Constants only: no division per digit. */
-                if (n > LONG_MAX / 10 || (n == LONG_MAX / 10 && d > LONG_MAX % 10))
-                    return reject(err, errlen, "message number out of range", line, len);
-                n = n * 10 + d;
-                pos++;
-            }
+            uint64_t n;
+            if (scan_number(line, len, &pos, LONG_MAX, &n) < 0)
+                return reject(err, errlen, "message number out of range", line, len);
             if (pos >= len || line[pos] != ' ')
                 return reject(err, errlen, "malformed untagged response", line, len);
             pos++;
-            h->msgno = n;
+            h->msgno = (long)n;
         }
         if (parse_keyword(line, len, &pos, h) < 0)
             return reject(err, errlen, "malformed untagged response", line, len);
@@ -118,13 +201,8 @@ int imc_reply_parse(const char *line, size_t len, struct imc_reply_head *h,
     /* Tagged: our tags are decimal numbers without leading zeros. */
     size_t pos = 0;
     uint64_t tag = 0;
-    while (pos < len && is_digit(line[pos])) {
-        unsigned d = (unsigned)(line[pos] - '0');
-        if (tag > UINT64_MAX / 10 || (tag == UINT64_MAX / 10 && d > UINT64_MAX % 10))
-            return reject(err, errlen, "unknown tag", line, len);
-        tag = tag * 10 + d;
-        pos++;
-    }
+    if (scan_number(line, len, &pos, UINT64_MAX, &tag) < 0)
+        return reject(err, errlen, "unknown tag", line, len);
     if (pos == 0 || pos >= len || line[pos] != ' ' || line[0] == '0')
         return reject(err, errlen, "unknown tag", line, len);
     pos++;

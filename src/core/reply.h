@@ -23,6 +23,8 @@ struct imc_reply_head {
     enum imc_status status; /* TAGGED */
     long msgno;            /* UNTAGGED: -1 when absent */
     size_t kw_start, kw_len; /* keyword (UNTAGGED, TAGGED) */
+    uint64_t kw_key;       /* its first 8 bytes upper-cased, packed (imc_ascii_key()) */
+    int kw_lower;          /* it has a lower-case letter */
     size_t text_start;     /* first byte of the text */
 };
 
@@ -30,7 +32,8 @@ struct imc_reply_head {
  * Parse the first line of a response.  Returns 0, or -1 with a reason in
  * err when the line is not a response this client can accept: a tag that is
  * not one of ours in form (we send decimal tags), a status other than
- * OK/NO/BAD, a number that overflows, a missing keyword.
+ * OK/NO/BAD, a number that overflows, a missing keyword.  err may be NULL
+ * when the caller only needs to know.
  */
 int imc_reply_parse(const char *line, size_t len, struct imc_reply_head *h,
                     char *err, size_t errlen);

@@ -330,8 +330,9 @@ static struct imclient_reply make_reply(struct imc_session *s, char *buf, size_t
     buf[len] = '\0';
     r.keyword = buf + h->kw_start;
     r.keyword[h->kw_len] = '\0';
-    for (size_t i = 0; i < h->kw_len; i++)
-        r.keyword[i] = imc_ascii_upper(r.keyword[i]);
+    if (h->kw_lower)
+        for (size_t i = 0; i < h->kw_len; i++)
+            r.keyword[i] = imc_ascii_upper(r.keyword[i]);
     r.msgno = h->msgno;
     r.text = buf + (h->text_start <= len ? h->text_start : len);
     r.textlen = len - (size_t)(r.text - buf);
@@ -423,26 +424,27 @@ static void dispatch(struct imc_session *s)
         imc_buf_free(&s->reply);
 }
 
-static int keyword_is(const struct imc_session *s, const struct imc_frame *fr,
-                      const char *kw, size_t n)
+static int keyword_is(const struct imc_session *s, const char *line, const char *kw,
+                      size_t n)
 {
-    return s->head.kw_len == n && imc_ascii_eq(fr->data + s->head.kw_start, kw, n);
+    return s->head.kw_len == n && imc_ascii_eq(line + s->head.kw_start, kw, n);
 }
 
 /* Capabilities travel in small first lines: a CAPABILITY or ENABLED reply,
  * or a [CAPABILITY ...] code opening an OK or PREAUTH (the greeting, the
  * tagged OK of LOGIN or AUTHENTICATE). */
-static void learn_capabilities(struct imc_session *s, const struct imc_frame *fr)
+static void learn_capabilities(struct imc_session *s, const char *line, size_t len,
+                               int literal)
 {
     const struct imc_reply_head *h = &s->head;
-    if (fr->literal || h->kind == IMC_REPLY_CONTINUATION || h->text_start > fr->len)
+    if (literal || h->kind == IMC_REPLY_CONTINUATION || h->text_start > len)
         return;
-    const char *text = fr->data + h->text_start;
-    size_t n = fr->len - h->text_start;
+    const char *text = line + h->text_start;
+    size_t n = len - h->text_start;
     if (h->kind == IMC_REPLY_UNTAGGED) {
         if (h->msgno >= 0)
             return;
-        if (keyword_is(s, fr, "CAPABILITY", 10)) {
+        if (keyword_is(s, line, "CAPABILITY", 10)) {
             /* Several in one command's response make one list. */
             if (!s->caps_adding)
                 imc_caps_forget(&s->caps);
@@ -450,11 +452,11 @@ static void learn_capabilities(struct imc_session *s, const struct imc_frame *fr
             s->caps_adding = 1;
             return;
         }
-        if (keyword_is(s, fr, "ENABLED", 7)) {
+        if (keyword_is(s, line, "ENABLED", 7)) {
             imc_caps_enabled(&s->caps, text, n);
             return;
         }
-        if (!keyword_is(s, fr, "OK", 2) && !keyword_is(s, fr, "PREAUTH", 7))
+        if (!keyword_is(s, line, "OK", 2) && !keyword_is(s, line, "PREAUTH", 7))
             return;
     } else {
         s->caps_adding = 0;
@@ -466,16 +468,26 @@ static void learn_capabilities(struct imc_session *s, const struct imc_frame *fr
         imc_caps_learn(&s->caps, text + sizeof code - 1, n - (sizeof code - 1));
 }
 
+/* A head that does not parse, parsed again for its reason: apart and cold,
+ * so that the lines that do parse carry no reason buffer. */
+static __attribute__((noinline, cold)) int refuse_head(struct imc_session *s,
+                                                      const struct imc_frame *fr)
+{
+    char why[160];
+    struct imc_reply_head h;
+    if (imc_reply_parse(fr->data, fr->len, &h, why, sizeof why) == 0)
+        snprintf(why, sizeof why, "unparsable response");
+    imc_session_fail(s, "protocol error: %s", why);
+    return -1;
+}
+
 /* The first line of a response decides where it goes and whether its
  * literals are kept. */
 static int begin_response(struct imc_session *s, const struct imc_frame *fr)
 {
-    char why[160];
-    if (imc_reply_parse(fr->data, fr->len, &s->head, why, sizeof why) < 0) {
-        imc_session_fail(s, "protocol error: %s", why);
-        return -1;
-    }
-    learn_capabilities(s, fr);
+    if (imc_reply_parse(fr->data, fr->len, &s->head, NULL, 0) < 0)
+        return refuse_head(s, fr);
+    learn_capabilities(s, fr->data, fr->len, fr->literal);
     s->reply.len = 0;
     s->resp = IMC_RESP_COLLECT;
     s->resp_proc = NULL;
@@ -493,8 +505,9 @@ static int begin_response(struct imc_session *s, const struct imc_frame *fr)
     if (s->head.kind != IMC_REPLY_UNTAGGED)
         return 0;
 
-    const struct imc_callback *e = imc_callbacks_find(
-        &s->callbacks, fr->data + s->head.kw_start, s->head.kw_len, s->head.msgno >= 0);
+    const struct imc_callback *e =
+        imc_callbacks_find(&s->callbacks, fr->data + s->head.kw_start, s->head.kw_len,
+                           s->head.kw_key, s->head.msgno >= 0);
     if (!e || (!e->proc && !e->lit_proc)) {
         s->resp = IMC_RESP_SKIP; /* nobody listens: keep nothing */
         return 0;
@@ -606,6 +619,68 @@ static void stream_piece(struct imc_session *s, const char *data, size_t len)
         imc_buf_free(&s->reply);
 }
 
+/* The first LF in p[0..n).  Small replies are a few dozen bytes: eight at a
+ * time inline costs less than a call to memchr(), which takes over past
+ * the first 64 bytes.  A byte of x is LF when x ^ LF has a zero byte there;
+ * the lowest flagged byte of the classic zero-byte test is exact. */
+static const char *find_lf(const char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    size_t i = 0;
+    for (; i + 8 <= n && i < 64; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        x ^= 0x0a * ones;
+        uint64_t zero = (x - ones) & ~x & (0x80 * ones);
+        if (zero)
+            return p + i + (unsigned)__builtin_ctzll(zero) / 8;
+    }
+    return memchr(p + i, '\n', n - i);
+}
+
+/*
+ * Most traffic is small untagged replies, one line each and many to a read:
+ * "* 12 FETCH (UID 40 FLAGS (\Seen))".  Such a line, whole in the input and
+ * ending in nothing that could announce a literal, goes from the input to
+ * its callback in one pass, with no frame.  Returns the bytes it took, or 0
+ * to leave the line to the framer: every other line, and every line that
+ * must be refused, so that each refusal is worded in one place.
+ */
+static size_t small_reply(struct imc_session *s, const char *p, size_t len)
+{
+    if (len < 4 || p[0] != '*' || p[1] != ' ' || s->resp != IMC_RESP_NONE ||
+        !s->framer.at_response_start || s->framer.in_literal || s->framer.partial.len)
+        return 0;
+    size_t max = s->limits.max_line;
+    const char *lf = find_lf(p, len < max + 2 ? len : max + 2);
+    if (!lf)
+        return 0;
+    size_t n = (size_t)(lf - p);
+    size_t used = n + 1;
+    if (p[n - 1] == '\r')
+        n--;
+    if (n > max || p[n - 1] == '}' || imc_reply_parse(p, n, &s->head, NULL, 0) < 0)
+        return 0;
+    if (s->head.msgno < 0) /* a numbered reply holds no capability */
+        learn_capabilities(s, p, n, 0);
+    const struct imc_callback *e =
+        imc_callbacks_find(&s->callbacks, p + s->head.kw_start, s->head.kw_len,
+                           s->head.kw_key, s->head.msgno >= 0);
+    if (!e || !e->proc)
+        return used; /* nobody listens; a literal streamer has no literal here */
+    s->reply.len = 0;
+    if (collect(s, p, n) < 0)
+        return used;
+    s->resp = IMC_RESP_COLLECT;
+    s->resp_proc = e->proc;
+    s->resp_rock = e->rock;
+    s->resp_lit_proc = NULL;
+    dispatch(s);
+    s->resp = IMC_RESP_NONE;
+    s->reply.len = 0;
+    return used;
+}
+
 size_t imc_session_unread(const struct imc_session *s)
 {
     return s->leftover;
@@ -618,6 +693,12 @@ int imc_session_feed(struct imc_session *s, const char *data, size_t len)
         if (s->paused || s->halted) {
             s->leftover = len;
             return 0;
+        }
+        size_t small = small_reply(s, data, len);
+        if (small) {
+            data += small;
+            len -= small;
+            continue;
         }
         struct imc_frame fr;
         size_t used = imc_framer_next(&s->framer, data, len, &fr);

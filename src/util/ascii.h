@@ -6,6 +6,7 @@
 #define IMC_ASCII_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 static inline char imc_ascii_upper(char c)
 {
@@ -15,10 +16,23 @@ static inline char imc_ascii_upper(char c)
 /* Nonzero if a[0..n) and b[0..n) are equal ignoring ASCII case. */
 static inline int imc_ascii_eq(const char *a, const char *b, size_t n)
 {
+    /* Servers send keywords in upper case and applications register them
+     * so: equal bytes are settled before any folding. */
     for (size_t i = 0; i < n; i++)
-        if (imc_ascii_upper(a[i]) != imc_ascii_upper(b[i]))
+        if (a[i] != b[i] && imc_ascii_upper(a[i]) != imc_ascii_upper(b[i]))
             return 0;
     return 1;
+}
+
+/* The first 8 bytes of s[0..n), upper-cased and packed first byte lowest:
+ * two words of up to 8 bytes are equal ignoring case exactly when their
+ * lengths and keys are, which makes a keyword comparison one instruction. */
+static inline uint64_t imc_ascii_key(const char *s, size_t n)
+{
+    uint64_t key = 0;
+    for (size_t i = 0; i < n && i < 8; i++)
+        key |= (uint64_t)(unsigned char)imc_ascii_upper(s[i]) << (8 * i);
+    return key;
 }
 
 /* Nonzero if s starts with word, ignoring ASCII case, followed by a space

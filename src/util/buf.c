@@ -21,7 +21,7 @@ void imc_buf_free(struct imc_buf *b)
     imc_buf_init(b);
 }
 
-void imc_buf_reserve(struct imc_buf *b, size_t extra)
+void imc_buf_grow(struct imc_buf *b, size_t extra)
 {
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
@@ -40,15 +40,6 @@ void imc_buf_reserve(struct imc_buf *b, size_t extra)
         b->data = xrealloc(b->data, cap);
     }
     b->cap = cap;
-}
-
-void imc_buf_append(struct imc_buf *b, const void *data, size_t len)
-{
-    if (len == 0)
-        return;
-    imc_buf_reserve(b, len);
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
 }
 
 void imc_buf_appendc(struct imc_buf *b, char c)

@@ -4,6 +4,7 @@
 #define IMC_BUF_H
 
 #include <stddef.h>
+#include <string.h>
 
 struct imc_buf {
     char *data;
@@ -15,9 +16,26 @@ struct imc_buf {
 
 void imc_buf_init(struct imc_buf *b);
 void imc_buf_free(struct imc_buf *b);
-/* Make room for at least extra more bytes (plus the NUL spare). */
-void imc_buf_reserve(struct imc_buf *b, size_t extra);
-void imc_buf_append(struct imc_buf *b, const void *data, size_t len);
+/* Grow to room for at least extra more bytes (plus the NUL spare). */
+void imc_buf_grow(struct imc_buf *b, size_t extra);
+
+/* Inline: every line of every reply passes through these, and almost
+ * always there is room already. */
+static inline void imc_buf_reserve(struct imc_buf *b, size_t extra)
+{
+    if (b->len + extra + 1 > b->cap)
+        imc_buf_grow(b, extra);
+}
+
+static inline void imc_buf_append(struct imc_buf *b, const void *data, size_t len)
+{
+    if (len == 0)
+        return;
+    imc_buf_reserve(b, len);
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+}
+
 void imc_buf_appendc(struct imc_buf *b, char c);
 void imc_buf_appendstr(struct imc_buf *b, const char *s);
 /* Remove the first n bytes. */

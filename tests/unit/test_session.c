@@ -468,6 +468,85 @@ static void any_split_same_result(void)
     free(whole);
 }
 
+/* Whole one-line untagged replies take a shorter path than split ones:
+ * both must deliver the same, including at the edges of the short path
+ * (a keyword ending the line, a long or lower-case keyword, LF alone, a
+ * line ending in "}", a literal, capabilities learnt, a reply nobody
+ * takes, a line at the length limit and one past it). */
+static const char small_script[] =
+    "* 1 FETCH (UID 1)\r\n"
+    "* 12345678 fetch (UID 2)\r\n"
+    "* 123456789 FETCH (UID 3)\n"
+    "* 4 EXISTS\r\n"
+    "* CAPABILITY IMAP4rev1 LITERAL+\r\n"
+    "* XLONGKEYWORD x\r\n"
+    "* XLONGKEYWORX y\r\n"
+    "* OK text {5}\r\n"
+    "* 5 FETCH (BODY[] {2}\r\nab)\r\n"
+    "* 6 FLAGS nobody\r\n"
+    "* SEARCH 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24\r\n"
+    "* 7 FETCH (UID 7)\r\n"
+    "* 8 FETCH (UID 8 FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft)))\r\n";
+
+static char *run_small(size_t step, size_t max_line)
+{
+    struct imc_session s;
+    setup(&s);
+    struct imclient_limits l = { 0 };
+    l.max_line = max_line;
+    imc_session_setlimits(&s, &l);
+    imc_callbacks_set(&s.callbacks, "", 0, record, "d");
+    imc_callbacks_set(&s.callbacks, "FETCH", CALLBACK_NUMBERED, record, "f");
+    imc_callbacks_set(&s.callbacks, "XLONGKEYWORX", 0, record, "x");
+    imc_callbacks_set(&s.callbacks, "FLAGS", CALLBACK_NUMBERED, NULL, NULL);
+    feed_split(&s, small_script, step);
+    logf_("caps:%u failed:%d %s", s.caps.bits & IMC_CAP_LITERALPLUS, s.failed, s.error);
+    char *out = strdup(log_text());
+    imc_session_free(&s);
+    return out;
+}
+
+static void small_replies_any_split(void)
+{
+    char *whole = run_small(sizeof small_script, 1u << 20);
+    CHECK_STR(whole,
+              "f|FETCH|1|7|(UID 1)\n"
+              "f|FETCH|12345678|7|(UID 2)\n"
+              "f|FETCH|123456789|7|(UID 3)\n"
+              "d|EXISTS|4|0|\n"
+              "d|CAPABILITY|-1|18|IMAP4rev1 LITERAL+\n"
+              "d|XLONGKEYWORD|-1|1|x\n"
+              "x|XLONGKEYWORX|-1|1|y\n"
+              "d|OK|-1|8|text {5}\n"
+              "f|FETCH|5|16|(BODY[] {2}\r\nab)\n"
+              "d|SEARCH|-1|62|1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24\n"
+              "f|FETCH|7|7|(UID 7)\n"
+              "f|FETCH|8|57|(UID 8 FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft)))\n"
+              "caps:1 failed:0 ");
+    for (size_t step = 1; step < sizeof small_script; step++) {
+        char *got = run_small(step, 1u << 20);
+        int same = strcmp(got, whole) == 0;
+        if (!same)
+            fprintf(stderr, "step %zu:\n%s\n", step, got);
+        free(got);
+        CHECK(same);
+    }
+    free(whole);
+    /* The longest line ("* SEARCH ...") is 71 bytes: at a limit of 71 all
+     * pass; at 70 it is refused, the same way whole or split. */
+    char *at = run_small(sizeof small_script, 71);
+    CHECK(strstr(at, "failed:0") != NULL);
+    free(at);
+    char *past = run_small(sizeof small_script, 70);
+    CHECK(strstr(past, "failed:1 protocol error: line longer than the limit") != NULL);
+    for (size_t step = 1; step < 80; step++) {
+        char *got = run_small(step, 70);
+        CHECK_STR(got, past);
+        free(got);
+    }
+    free(past);
+}
+
 static void pause_after_tag_leaves_rest_unread(void)
 {
     struct imc_session s;
@@ -622,7 +701,7 @@ int main(int argc, char **argv)
         TEST(literal_read_in_place), TEST(no_spot_unless_collected),
         TEST(capability_replies_merge_until_tagged),
         TEST(refused_command_reports_bad), TEST(reply_limit),
-        TEST(unwatched_replies_are_not_buffered), TEST(any_split_same_result),
+        TEST(unwatched_replies_are_not_buffered), TEST(any_split_same_result), TEST(small_replies_any_split),
         TEST(pause_after_tag_leaves_rest_unread), TEST(keywords_ignore_the_locale),
         TEST(streamed_literals), TEST(continuation_hook_reason_kept),
     };
