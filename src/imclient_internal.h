@@ -74,7 +74,7 @@ int imc_finish_call(struct imclient *c, int result);
 
 /* ---- io.c ---- */
 
-#define IMC_READ_CHUNK (64 * 1024)
+#define IMC_READ_CHUNK (256 * 1024)
 /* The buffer reads go into, made when needed; *cap gets its size. */
 char *imc_read_buffer(struct imclient *c, size_t *cap);
 /* Between events: let go of buffers an idle connection does not need. */

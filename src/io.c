@@ -200,7 +200,8 @@ void imc_trim(struct imclient *c)
 }
 
 /* Read once and hand the bytes to the session (which runs callbacks).
- * Returns 1 after a read, 0 when nothing was there, -1 on failure. */
+ * Returns 1 after a read, 2 after one that filled the buffer (more is
+ * likely waiting), 0 when nothing was there, -1 on failure. */
 static int read_some(struct imclient *c)
 {
     size_t cap;
@@ -231,14 +232,17 @@ static int read_some(struct imclient *c)
         }
         return 1;
     }
-    return imc_feed(c, buf, (size_t)n) < 0 ? -1 : 1;
+    if (imc_feed(c, buf, (size_t)n) < 0)
+        return -1;
+    return (size_t)n == cap ? 2 : 1;
 }
 
-/* The rest of a large collected literal is read until the socket runs
- * dry rather than one read per wakeup: the loop would only come straight
- * back, and this read costs no copy.  Bounded, so that one connection's
- * big literal does not keep an event loop from its other connections. */
-#define MAX_LITERAL_READS 16
+/* A read that filled the buffer, and the rest of a large collected literal
+ * (read in place, with no copy), are followed by another read rather than
+ * a trip through the loop, which would only come straight back: a system
+ * call saved per read.  Bounded, so that one busy connection does not keep
+ * an event loop from its other connections. */
+#define MAX_READS 16
 
 static int inside_big_literal(struct imclient *c)
 {
@@ -256,7 +260,7 @@ int imc_read_once(struct imclient *c)
     do
         r = read_some(c);
     while (r > 0 && (imc_transport_buffered(c->transport) > 0 ||
-                     (++reads < MAX_LITERAL_READS && inside_big_literal(c))) &&
+                     (++reads < MAX_READS && (r == 2 || inside_big_literal(c)))) &&
            !imc_session_paused(&c->session) && !imc_session_halted(&c->session) &&
            !imc_is(c, IMC_ST_CLOSING));
     if (r < 0)
