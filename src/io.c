@@ -181,11 +181,17 @@ int imc_flush(struct imclient *c)
  * connections need not hold 64 KiB each. */
 char *imc_read_buffer(struct imclient *c, size_t *cap)
 {
-    if (!c->readbuf) {
-        c->readbuf = xmalloc(IMC_READ_CHUNK);
-        c->readcap = IMC_READ_CHUNK;
+    size_t want = c->streaming ? IMC_READ_STREAMING : IMC_READ_CHUNK;
+    /* A paused session's leftover lies in the buffer: it stays where it is. */
+    if (c->readcap < want && !imc_session_paused(&c->session)) {
+        free(c->readbuf);
+        c->readbuf = NULL;
     }
-    *cap = c->readcap;
+    if (!c->readbuf) {
+        c->readbuf = xmalloc(want);
+        c->readcap = want;
+    }
+    *cap = c->readcap < want ? c->readcap : want;
     return c->readbuf;
 }
 
@@ -234,7 +240,8 @@ static int read_some(struct imclient *c)
     }
     if (imc_feed(c, buf, (size_t)n) < 0)
         return -1;
-    return (size_t)n == cap ? 2 : 1;
+    c->streaming = (size_t)n == cap && !imc_session_in_literal(&c->session);
+    return c->streaming ? 2 : 1;
 }
 
 /* A read that filled the buffer, and the rest of a large collected literal

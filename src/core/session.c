@@ -98,6 +98,11 @@ int imc_session_at_boundary(const struct imc_session *s)
            !s->framer.in_literal && s->framer.at_response_start;
 }
 
+int imc_session_in_literal(const struct imc_session *s)
+{
+    return s->framer.in_literal;
+}
+
 size_t imc_session_inflight(const struct imc_session *s)
 {
     return s->pending.count;

@@ -205,6 +205,8 @@ uint64_t imc_session_last_tag(const struct imc_session *s);
 /* Nonzero when no response is partly received: the framer holds no piece of
  * a line or literal.  A security layer may only begin at such a boundary. */
 int imc_session_at_boundary(const struct imc_session *s);
+/* Nonzero while the bytes next due belong to a literal. */
+int imc_session_in_literal(const struct imc_session *s);
 
 void imc_session_set_continuation(struct imc_session *s, imc_continuation_fn *fn,
                                   void *rock);
