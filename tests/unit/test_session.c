@@ -425,6 +425,19 @@ static const char script2[] =
     "* CAPABILITY A {2}\r\nzz\r\n"
     "2 BAD\r\n";
 
+/* Each split of a script, fed by run(step), must log what the whole did. */
+static void same_at_every_split(char *(*run)(size_t step), const char *whole, size_t len)
+{
+    for (size_t step = 1; step < len; step++) {
+        char *got = run(step);
+        int same = strcmp(got, whole) == 0;
+        if (!same)
+            fprintf(stderr, "step %zu:\n%s\n", step, got);
+        free(got);
+        CHECK(same);
+    }
+}
+
 static char *run_script(size_t step)
 {
     struct imc_session s;
@@ -457,14 +470,7 @@ static void any_split_same_result(void)
               "c|CAPABILITY|-1|5|A {2}\n"
               "t2|BAD|-1|0|\n"
               "wire:1 LOGIN me {4}\r\np\r\nw\r\n2 NOOP\r\n");
-    for (size_t step = 1; step < sizeof script; step++) {
-        char *got = run_script(step);
-        int same = strcmp(got, whole) == 0;
-        if (!same)
-            fprintf(stderr, "step %zu:\n%s\n", step, got);
-        free(got);
-        CHECK(same);
-    }
+    same_at_every_split(run_script, whole, sizeof script);
     free(whole);
 }
 
@@ -506,9 +512,19 @@ static char *run_small(size_t step, size_t max_line)
     return out;
 }
 
+static char *run_small_unlimited(size_t step)
+{
+    return run_small(step, 1u << 20);
+}
+
+static char *run_small_limited(size_t step)
+{
+    return run_small(step, 70);
+}
+
 static void small_replies_any_split(void)
 {
-    char *whole = run_small(sizeof small_script, 1u << 20);
+    char *whole = run_small_unlimited(sizeof small_script);
     CHECK_STR(whole,
               "f|FETCH|1|7|(UID 1)\n"
               "f|FETCH|12345678|7|(UID 2)\n"
@@ -523,27 +539,16 @@ static void small_replies_any_split(void)
               "f|FETCH|7|7|(UID 7)\n"
               "f|FETCH|8|57|(UID 8 FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft)))\n"
               "caps:1 failed:0 ");
-    for (size_t step = 1; step < sizeof small_script; step++) {
-        char *got = run_small(step, 1u << 20);
-        int same = strcmp(got, whole) == 0;
-        if (!same)
-            fprintf(stderr, "step %zu:\n%s\n", step, got);
-        free(got);
-        CHECK(same);
-    }
+    same_at_every_split(run_small_unlimited, whole, sizeof small_script);
     free(whole);
     /* The longest line ("* SEARCH ...") is 71 bytes: at a limit of 71 all
      * pass; at 70 it is refused, the same way whole or split. */
     char *at = run_small(sizeof small_script, 71);
     CHECK(strstr(at, "failed:0") != NULL);
     free(at);
-    char *past = run_small(sizeof small_script, 70);
+    char *past = run_small_limited(sizeof small_script);
     CHECK(strstr(past, "failed:1 protocol error: line longer than the limit") != NULL);
-    for (size_t step = 1; step < 80; step++) {
-        char *got = run_small(step, 70);
-        CHECK_STR(got, past);
-        free(got);
-    }
+    same_at_every_split(run_small_limited, past, 80);
     free(past);
 }
 
