@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/ascii.h"
+#include "util/swar.h"
 
 static int is_digit(char c)
 {
@@ -35,12 +36,11 @@ static const unsigned char keyword_char[256] = {
  * only disturbs the bytes after it, which are past the first non-digit. */
 static inline unsigned leading_digits8(const char *p, uint64_t *v)
 {
-    const uint64_t ones = 0x0101010101010101ull;
-    uint64_t x;
-    memcpy(&x, p, 8);
+    const uint64_t ones = IMC_SWAR_ONES;
+    uint64_t x = imc_swar_load(p);
     uint64_t odd = ((x & (0xf0 * ones)) ^ (0x30 * ones)) |
                    (((x + 0x06 * ones) & (0xf0 * ones)) ^ (0x30 * ones));
-    unsigned n = odd ? (unsigned)__builtin_ctzll(odd) / 8 : 8;
+    unsigned n = odd ? imc_swar_first(odd) : 8;
     if (n == 0)
         return 0;
     /* The digits to the top, zeros (as leading digits) below; then pairs,
@@ -111,10 +111,10 @@ static __attribute__((noinline, cold)) int reject(char *err, size_t errlen, cons
  * it, which are past the first byte that is not a letter. */
 static inline unsigned leading_upper8(uint64_t x)
 {
-    const uint64_t ones = 0x0101010101010101ull;
-    uint64_t upper = (x + 0x3f * ones) & ~(x + 0x25 * ones) & ~x & (0x80 * ones);
-    uint64_t other = ~upper & (0x80 * ones);
-    return other ? (unsigned)__builtin_ctzll(other) / 8 : 8;
+    const uint64_t ones = IMC_SWAR_ONES;
+    uint64_t upper = (x + 0x3f * ones) & ~(x + 0x25 * ones) & ~x & IMC_SWAR_HIGH;
+    uint64_t other = ~upper & IMC_SWAR_HIGH;
+    return other ? imc_swar_first(other) : 8;
 }
 
 /* Parse a keyword at line[*pos]; leaves *pos after it and any one space.
@@ -128,8 +128,7 @@ static inline __attribute__((always_inline)) int parse_keyword(const char *line,
     uint64_t key = 0;
     unsigned seen = 0;
     if (len - i >= 8) {
-        uint64_t x;
-        memcpy(&x, line + i, 8);
+        uint64_t x = imc_swar_load(line + i);
         unsigned n = leading_upper8(x);
         key = n < 8 ? x & ((1ull << (8 * n)) - 1) : x;
         i += n;

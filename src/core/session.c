@@ -6,6 +6,7 @@
 
 #include "core/encoder.h"
 #include "util/ascii.h"
+#include "util/swar.h"
 #include "util/safe_text.h"
 
 void imclient_defaultlimits(struct imclient_limits *l)
@@ -630,15 +631,13 @@ static void stream_piece(struct imc_session *s, const char *data, size_t len)
  * the lowest flagged byte of the classic zero-byte test is exact. */
 static const char *find_lf(const char *p, size_t n)
 {
-    const uint64_t ones = 0x0101010101010101ull;
+    const uint64_t ones = IMC_SWAR_ONES;
     size_t i = 0;
     for (; i + 8 <= n && i < 64; i += 8) {
-        uint64_t x;
-        memcpy(&x, p + i, 8);
-        x ^= 0x0a * ones;
-        uint64_t zero = (x - ones) & ~x & (0x80 * ones);
+        uint64_t x = imc_swar_load(p + i) ^ (0x0a * ones);
+        uint64_t zero = (x - ones) & ~x & IMC_SWAR_HIGH;
         if (zero)
-            return p + i + (unsigned)__builtin_ctzll(zero) / 8;
+            return p + i + imc_swar_first(zero);
     }
     return memchr(p + i, '\n', n - i);
 }
