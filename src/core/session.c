@@ -670,8 +670,10 @@ static size_t small_reply(struct imc_session *s, const char *p, size_t len)
     const struct imc_callback *e =
         imc_callbacks_find(&s->callbacks, p + s->head.kw_start, s->head.kw_len,
                            s->head.kw_key, s->head.msgno >= 0);
-    if (!e || !e->proc)
-        return used; /* nobody listens; a literal streamer has no literal here */
+    if (!e || (!e->proc && !e->lit_proc))
+        return used; /* nobody listens: keep nothing */
+    /* A literal streamer alone still counts as listening, as it does for
+     * the framer: the line is collected, under the same limit. */
     s->reply.len = 0;
     if (collect(s, p, n) < 0)
         return used;

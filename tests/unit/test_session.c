@@ -484,6 +484,7 @@ static const char small_script[] =
     "* 12345678 fetch (UID 2)\r\n"
     "* 123456789 FETCH (UID 3)\n"
     "* 4 EXISTS\r\n"
+    "* XSTREAM 0123456789012345678901234567890123456789\r\n"
     "* CAPABILITY IMAP4rev1 LITERAL+\r\n"
     "* XLONGKEYWORD x\r\n"
     "* XLONGKEYWORX y\r\n"
@@ -494,13 +495,24 @@ static const char small_script[] =
     "* 7 FETCH (UID 7)\r\n"
     "* 8 FETCH (UID 8 FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft)))\r\n";
 
-static char *run_small(size_t step, size_t max_line)
+static void ignore_pieces(struct imclient *c, void *rock, const struct imclient_literal *p)
+{
+    (void)c;
+    (void)rock;
+    (void)p;
+}
+
+static char *run_small_limits(size_t step, size_t max_line, size_t max_reply)
 {
     struct imc_session s;
     setup(&s);
     struct imclient_limits l = { 0 };
     l.max_line = max_line;
+    l.max_reply = max_reply;
     imc_session_setlimits(&s, &l);
+    /* Listening with a literal streamer alone: the line is still held to
+     * max_reply. */
+    imc_callbacks_setliteral(&s.callbacks, "XSTREAM", 0, ignore_pieces, NULL);
     imc_callbacks_set(&s.callbacks, "", 0, record, "d");
     imc_callbacks_set(&s.callbacks, "FETCH", CALLBACK_NUMBERED, record, "f");
     imc_callbacks_set(&s.callbacks, "XLONGKEYWORX", 0, record, "x");
@@ -510,6 +522,16 @@ static char *run_small(size_t step, size_t max_line)
     char *out = strdup(log_text());
     imc_session_free(&s);
     return out;
+}
+
+static char *run_small(size_t step, size_t max_line)
+{
+    return run_small_limits(step, max_line, 0);
+}
+
+static char *run_small_reply_limited(size_t step)
+{
+    return run_small_limits(step, 1u << 20, 40);
 }
 
 static char *run_small_unlimited(size_t step)
@@ -550,6 +572,13 @@ static void small_replies_any_split(void)
     CHECK(strstr(past, "failed:1 protocol error: line longer than the limit") != NULL);
     same_at_every_split(run_small_limited, past, 80);
     free(past);
+    /* The XSTREAM line, the first over 40 bytes, is refused whole or split,
+     * though only a literal streamer listens to it. */
+    char *big = run_small_reply_limited(sizeof small_script);
+    CHECK(strstr(big, "d|EXISTS|4|0|\ncaps:0 failed:1 reply larger than the limit of 40 "
+                      "bytes") != NULL);
+    same_at_every_split(run_small_reply_limited, big, sizeof small_script);
+    free(big);
 }
 
 static void pause_after_tag_leaves_rest_unread(void)
