@@ -206,8 +206,7 @@ void imc_trim(struct imclient *c)
 }
 
 /* Read once and hand the bytes to the session (which runs callbacks).
- * Returns 1 after a read, 2 after one that filled the buffer (more is
- * likely waiting), 0 when nothing was there, -1 on failure. */
+ * Returns 1 after a read, 0 when nothing was there, -1 on failure. */
 static int read_some(struct imclient *c)
 {
     size_t cap;
@@ -241,7 +240,7 @@ static int read_some(struct imclient *c)
     if (imc_feed(c, buf, (size_t)n) < 0)
         return -1;
     c->streaming = (size_t)n == cap && !imc_session_in_literal(&c->session);
-    return c->streaming ? 2 : 1;
+    return 1;
 }
 
 /* A read that filled the buffer, and the rest of a large collected literal
@@ -267,7 +266,7 @@ int imc_read_once(struct imclient *c)
     do
         r = read_some(c);
     while (r > 0 && (imc_transport_buffered(c->transport) > 0 ||
-                     (++reads < MAX_READS && (r == 2 || inside_big_literal(c)))) &&
+                     (++reads < MAX_READS && (c->streaming || inside_big_literal(c)))) &&
            !imc_session_paused(&c->session) && !imc_session_halted(&c->session) &&
            !imc_is(c, IMC_ST_CLOSING));
     if (r < 0)

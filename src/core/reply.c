@@ -14,7 +14,7 @@ static int is_digit(char c)
 
 /* Atom characters as RFC 3501 defines them, plus ']' which may end a
  * keyword-like token; enough to delimit a keyword.  2 marks a lower-case
- * letter, which the keyword's key folds.  A table: this runs for every
+ * letter, which delivery upper-cases.  A table: this runs for every
  * byte of every keyword of every response. */
 enum { KW_NO, KW_YES, KW_LOWER };
 static const unsigned char keyword_char[256] = {
@@ -118,27 +118,25 @@ static inline unsigned leading_upper8(uint64_t x)
 }
 
 /* Parse a keyword at line[*pos]; leaves *pos after it and any one space.
- * Keywords are nearly always upper-case letters, taken 8 at a time; any
- * other byte goes through the table. */
-static inline __attribute__((always_inline)) int parse_keyword(const char *line, size_t len, size_t *pos,
-                         struct imc_reply_head *h)
+ * Keywords are nearly always upper-case letters: those lead 8 at a time,
+ * and when they make the whole keyword (or its first 8 bytes) they are its
+ * key as loaded.  Any other byte goes through the table. */
+static inline __attribute__((always_inline)) int parse_keyword(const char *line, size_t len,
+                                                               size_t *pos,
+                                                               struct imc_reply_head *h)
 {
     size_t start = *pos;
     size_t i = start;
-    uint64_t key = 0;
-    unsigned seen = 0;
+    uint64_t x = 0;
+    unsigned upper = 0;
     if (len - i >= 8) {
-        uint64_t x = imc_swar_load(line + i);
-        unsigned n = leading_upper8(x);
-        key = n < 8 ? x & ((1ull << (8 * n)) - 1) : x;
-        i += n;
+        x = imc_swar_load(line + i);
+        upper = leading_upper8(x);
+        i += upper;
     }
+    unsigned seen = 0;
     unsigned c;
     while (i < len && (c = keyword_char[(unsigned char)line[i]]) != KW_NO) {
-        /* 'a' - 'A' is 32: KW_LOWER (2) shifted by 4. */
-        unsigned char up = (unsigned char)((unsigned char)line[i] - ((c & KW_LOWER) << 4));
-        if (i - start < 8)
-            key |= (uint64_t)up << (8 * (i - start));
         seen |= c;
         i++;
     }
@@ -146,7 +144,12 @@ static inline __attribute__((always_inline)) int parse_keyword(const char *line,
         return -1;
     h->kw_start = start;
     h->kw_len = i - start;
-    h->kw_key = key;
+    if (upper == 8)
+        h->kw_key = x;
+    else if (upper == h->kw_len)
+        h->kw_key = x & ((1ull << (8 * upper)) - 1);
+    else
+        h->kw_key = imc_ascii_key(line + start, h->kw_len);
     h->kw_lower = (seen & KW_LOWER) != 0;
     if (i < len)
         i++;

@@ -93,10 +93,15 @@ uint64_t imc_session_last_tag(const struct imc_session *s)
     return s->next_tag - 1;
 }
 
-int imc_session_at_boundary(const struct imc_session *s)
+static int at_boundary(const struct imc_session *s)
 {
     return s->resp == IMC_RESP_NONE && s->framer.partial.len == 0 &&
            !s->framer.in_literal && s->framer.at_response_start;
+}
+
+int imc_session_at_boundary(const struct imc_session *s)
+{
+    return at_boundary(s);
 }
 
 int imc_session_in_literal(const struct imc_session *s)
@@ -474,6 +479,18 @@ static void learn_capabilities(struct imc_session *s, const char *line, size_t l
         imc_caps_learn(&s->caps, text + sizeof code - 1, n - (sizeof code - 1));
 }
 
+/* The entry that takes the untagged reply whose head is s->head, or NULL
+ * when nobody listens (no entry, or one with neither a reply procedure nor
+ * a literal streamer): such a reply is not kept. */
+static inline __attribute__((always_inline)) const struct imc_callback *
+listener(struct imc_session *s, const char *line)
+{
+    const struct imc_callback *e =
+        imc_callbacks_find(&s->callbacks, line + s->head.kw_start, s->head.kw_len,
+                           s->head.kw_key, s->head.msgno >= 0);
+    return e && (e->proc || e->lit_proc) ? e : NULL;
+}
+
 /* A head that does not parse, parsed again for its reason: apart and cold,
  * so that the lines that do parse carry no reason buffer. */
 static __attribute__((noinline, cold)) int refuse_head(struct imc_session *s,
@@ -511,11 +528,9 @@ static int begin_response(struct imc_session *s, const struct imc_frame *fr)
     if (s->head.kind != IMC_REPLY_UNTAGGED)
         return 0;
 
-    const struct imc_callback *e =
-        imc_callbacks_find(&s->callbacks, fr->data + s->head.kw_start, s->head.kw_len,
-                           s->head.kw_key, s->head.msgno >= 0);
-    if (!e || (!e->proc && !e->lit_proc)) {
-        s->resp = IMC_RESP_SKIP; /* nobody listens: keep nothing */
+    const struct imc_callback *e = listener(s, fr->data);
+    if (!e) {
+        s->resp = IMC_RESP_SKIP; /* keep nothing */
         return 0;
     }
     s->resp_proc = e->proc;
@@ -652,8 +667,7 @@ static const char *find_lf(const char *p, size_t n)
  */
 static size_t small_reply(struct imc_session *s, const char *p, size_t len)
 {
-    if (len < 4 || p[0] != '*' || p[1] != ' ' || s->resp != IMC_RESP_NONE ||
-        !s->framer.at_response_start || s->framer.in_literal || s->framer.partial.len)
+    if (len < 4 || p[0] != '*' || p[1] != ' ' || !at_boundary(s))
         return 0;
     size_t max = s->limits.max_line;
     const char *lf = find_lf(p, len < max + 2 ? len : max + 2);
@@ -667,13 +681,9 @@ static size_t small_reply(struct imc_session *s, const char *p, size_t len)
         return 0;
     if (s->head.msgno < 0) /* a numbered reply holds no capability */
         learn_capabilities(s, p, n, 0);
-    const struct imc_callback *e =
-        imc_callbacks_find(&s->callbacks, p + s->head.kw_start, s->head.kw_len,
-                           s->head.kw_key, s->head.msgno >= 0);
-    if (!e || (!e->proc && !e->lit_proc))
-        return used; /* nobody listens: keep nothing */
-    /* A literal streamer alone still counts as listening, as it does for
-     * the framer: the line is collected, under the same limit. */
+    const struct imc_callback *e = listener(s, p);
+    if (!e)
+        return used;
     s->reply.len = 0;
     if (collect(s, p, n) < 0)
         return used;
